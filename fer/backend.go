@@ -11,7 +11,7 @@ import (
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // registers the pure-Go backend "go".
-	"github.com/gomlx/go-xla/compute/xla"   // registers the XLA backend "xla".
+	"github.com/gomlx/go-xla/compute/xla"  // registers the XLA backend "xla".
 	"github.com/gomlx/go-xla/pjrt"
 )
 
