@@ -1,0 +1,104 @@
+package datasets
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// realDataDir returns the directory with the real datasets: $FER_DATA_DIR,
+// else ../shared/data next to the repository root (found by walking up to
+// go.mod). It skips the test when neither exists or when sub is missing.
+func realDataDir(t testing.TB, sub string) string {
+	t.Helper()
+	dir := os.Getenv(DataDirEnv)
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d := wd; ; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				dir = filepath.Join(d, "..", "shared", "data")
+				break
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	if dir == "" {
+		t.Skipf("real data not available: set %s (no go.mod found above the package to locate ../shared/data)", DataDirEnv)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sub)); err != nil {
+		t.Skipf("real data not available: %s not found (set %s to the data directory)", filepath.Join(dir, sub), DataDirEnv)
+	}
+	return dir
+}
+
+// idxBytes encodes an IDX file of unsigned bytes.
+func idxBytes(magic uint32, dims []uint32, data []byte) []byte {
+	var b bytes.Buffer
+	binary.Write(&b, binary.BigEndian, magic)
+	for _, d := range dims {
+		binary.Write(&b, binary.BigEndian, d)
+	}
+	b.Write(data)
+	return b.Bytes()
+}
+
+func gzipBytes(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func writeFile(t testing.TB, path string, data []byte) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fakeMNIST writes small MNIST-like files (nTrain and nTest 28×28 digits,
+// pixel value = (image index + pixel index) % 256, label = index % 10) into
+// dir, gzipped if gz.
+func fakeMNIST(t testing.TB, dir string, nTrain, nTest int, gz bool) {
+	t.Helper()
+	for _, p := range []struct {
+		prefix string
+		n      int
+	}{{"train", nTrain}, {"t10k", nTest}} {
+		pix := make([]byte, p.n*28*28)
+		for i := range pix {
+			pix[i] = byte(i/(28*28) + i%(28*28))
+		}
+		lbl := make([]byte, p.n)
+		for i := range lbl {
+			lbl[i] = byte(i % 10)
+		}
+		img := idxBytes(IDXMagicImages, []uint32{uint32(p.n), 28, 28}, pix)
+		lab := idxBytes(IDXMagicLabels, []uint32{uint32(p.n)}, lbl)
+		imgName, labName := p.prefix+"-images-idx3-ubyte", p.prefix+"-labels-idx1-ubyte"
+		if gz {
+			img, lab = gzipBytes(t, img), gzipBytes(t, lab)
+			imgName, labName = imgName+".gz", labName+".gz"
+		}
+		writeFile(t, filepath.Join(dir, imgName), img)
+		writeFile(t, filepath.Join(dir, labName), lab)
+	}
+}
