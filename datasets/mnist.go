@@ -116,4 +116,3 @@ func LoadIDXImageSet(imagesPath, labelsPath, name string, height, width int, cla
 func LoadMNISTDir(dataDir string) (*MNIST, error) {
 	return LoadMNIST(filepath.Join(dataDir, "mnist"))
 }
-
