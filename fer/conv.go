@@ -3,6 +3,7 @@ package fer
 import (
 	"fmt"
 
+	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/support/exceptions"
 )
@@ -35,21 +36,174 @@ func kerasPadding(in, window, stride int, p Padding) (before, after, out int, er
 	return 0, 0, 0, fmt.Errorf("unknown padding %q (want %q or %q)", p, Valid, Same)
 }
 
-// conv2D convolves x, shaped [batch, height, width, inChannels], with kernel,
-// shaped [kh, kw, inChannels, outChannels], using Keras semantics for stride and
-// padding. It is the single place where the models' convolutions are lowered to
-// the backend, so a faster lowering for the pure-Go backend can replace it
-// without touching the layers.
-func conv2D(x, kernel *Node, stride int, padding Padding) *Node {
-	kh, kw := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[1]
-	h, w := x.Shape().Dimensions[1], x.Shape().Dimensions[2]
-	ph0, ph1, _, err := kerasPadding(h, kh, stride, padding)
-	if err != nil {
+// convLowering selects how conv2D lowers a convolution to backend ops.
+type convLowering int
+
+const (
+	// lowerAuto picks lowerPatches on the pure-Go backend and lowerNative elsewhere.
+	lowerAuto convLowering = iota
+	// lowerNative uses GoMLX's Convolve (the backend's ConvGeneral).
+	lowerNative
+	// lowerPatches uses im2col patches and one DotGeneral (see conv2DPatches).
+	lowerPatches
+)
+
+// convLoweringOverride, when not lowerAuto, forces a lowering: tests and
+// benchmarks use it to compare the two on the same backend.
+var convLoweringOverride = lowerAuto
+
+// isGoBackend reports whether b is GoMLX's pure-Go backend. Its Name is
+// "Go Backend" and its String is "go" (compute v0.1.3); both are checked so a
+// future alignment of the two does not silently disable the fast path.
+func isGoBackend(b compute.Backend) bool {
+	return b != nil && (b.String() == "go" || b.Name() == "go" || b.Name() == "Go Backend")
+}
+
+// conv2DGeometry holds the validated sizes of a 2D convolution.
+type conv2DGeometry struct {
+	batch, h, w, cin, kh, kw, cout int
+	stride                         int
+	padH, padW                     [2]int // (before, after) zero padding.
+	outH, outW                     int
+}
+
+// newConv2DGeometry validates the shapes of x and kernel and computes the Keras
+// padding and output sizes. Invalid configurations panic with exceptions.Panicf,
+// as GoMLX does while building graphs.
+func newConv2DGeometry(x, kernel *Node, stride int, padding Padding) conv2DGeometry {
+	if x.Rank() != 4 {
+		exceptions.Panicf("conv2D: x must be [batch, height, width, channels], got shape %s", x.Shape())
+	}
+	if kernel.Rank() != 4 {
+		exceptions.Panicf("conv2D: kernel must be [kh, kw, inChannels, outChannels], got shape %s", kernel.Shape())
+	}
+	if stride < 1 {
+		exceptions.Panicf("conv2D: stride must be >= 1, got %d", stride)
+	}
+	if x.DType() != kernel.DType() {
+		exceptions.Panicf("conv2D: x dtype %s differs from kernel dtype %s", x.DType(), kernel.DType())
+	}
+	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
+	g := conv2DGeometry{
+		batch: xd[0], h: xd[1], w: xd[2], cin: xd[3],
+		kh: kd[0], kw: kd[1], cout: kd[3],
+		stride: stride,
+	}
+	if kd[2] != g.cin {
+		exceptions.Panicf("conv2D: kernel has %d input channels, x has %d (x %s, kernel %s)",
+			kd[2], g.cin, x.Shape(), kernel.Shape())
+	}
+	if g.kh < 1 || g.kw < 1 || g.cout < 1 {
+		exceptions.Panicf("conv2D: invalid kernel shape %s", kernel.Shape())
+	}
+	var err error
+	if g.padH[0], g.padH[1], g.outH, err = kerasPadding(g.h, g.kh, stride, padding); err != nil {
 		exceptions.Panicf("conv2D height: %v", err)
 	}
-	pw0, pw1, _, err := kerasPadding(w, kw, stride, padding)
-	if err != nil {
+	if g.padW[0], g.padW[1], g.outW, err = kerasPadding(g.w, g.kw, stride, padding); err != nil {
 		exceptions.Panicf("conv2D width: %v", err)
 	}
-	return Convolve(x, kernel).Strides(stride).PaddingPerDim([][2]int{{ph0, ph1}, {pw0, pw1}}).Done()
+	return g
+}
+
+// conv2D convolves x, shaped [batch, height, width, inChannels], with kernel,
+// shaped [kh, kw, inChannels, outChannels], using Keras semantics for stride and
+// padding, and returns [batch, outHeight, outWidth, outChannels].
+//
+// It is the single place where the models' convolutions are lowered to the
+// backend. On the pure-Go backend it uses conv2DPatches (im2col + DotGeneral),
+// because that backend's ConvGeneral is a direct scalar loop that is one to two
+// orders of magnitude slower than its blocked, SIMD-capable DotGeneral; on any
+// other backend (XLA) it uses GoMLX's native Convolve, which XLA lowers to its
+// own optimized kernels.
+func conv2D(x, kernel *Node, stride int, padding Padding) *Node {
+	g := newConv2DGeometry(x, kernel, stride, padding)
+	lowering := convLoweringOverride
+	if lowering == lowerAuto {
+		lowering = lowerNative
+		if isGoBackend(x.Graph().Backend()) {
+			lowering = lowerPatches
+		}
+	}
+	if lowering == lowerPatches {
+		return conv2DPatches(x, kernel, g)
+	}
+	return conv2DNative(x, kernel, g)
+}
+
+// conv2DNative computes the convolution described by g with GoMLX's Convolve
+// (the backend's ConvGeneral), with the Keras padding made explicit.
+//
+// GoMLX v0.28.2's gradient of Convolve w.r.t. its input is wrong for kernels
+// with an even spatial size (convVJPWrtX pads the reverse convolution by
+// (k-1)/2 twice, which is k-2 instead of k-1 when k is even: the gradient comes
+// out shifted by one pixel). That gradient is built at graph level, so it
+// affects every backend. To stay exact, an even kernel axis is extended to odd
+// size with a trailing zero tap, and the padding after is grown by one so the
+// output size does not change: the extra tap only ever multiplies zeros or
+// adds x·0, so values are identical and the gradients become correct.
+func conv2DNative(x, kernel *Node, g conv2DGeometry) *Node {
+	padH, padW := g.padH, g.padW
+	if g.kh%2 == 0 {
+		kernel = zeroPadAxis(kernel, 0, [2]int{0, 1})
+		padH[1]++
+	}
+	if g.kw%2 == 0 {
+		kernel = zeroPadAxis(kernel, 1, [2]int{0, 1})
+		padW[1]++
+	}
+	return Convolve(x, kernel).Strides(g.stride).PaddingPerDim([][2]int{padH, padW}).Done()
+}
+
+// conv2DPatches computes the convolution described by g as an explicit im2col:
+// the kh·kw shifted (and strided) windows of the zero-padded input are
+// concatenated on the channels axis into patches shaped
+// [batch, outH, outW, kh·kw·inChannels], which are contracted with the kernel
+// reshaped to [kh·kw·inChannels, outChannels] by a single DotGeneral.
+//
+// Every op used (Concatenate, Slice, Reshape, DotGeneral) has a gradient in
+// GoMLX, so training differentiates through it with no custom code. The
+// contraction is laid out as the Go backend's "non-transposed" matmul
+// (lhs contracting axis last, rhs contracting axis first), so the forward pass
+// needs no transposes.
+func conv2DPatches(x, kernel *Node, g conv2DGeometry) *Node {
+	xp := zeroPadAxis(x, 1, g.padH)
+	xp = zeroPadAxis(xp, 2, g.padW)
+	s := g.stride
+	patches := make([]*Node, 0, g.kh*g.kw)
+	for i := range g.kh {
+		for j := range g.kw {
+			patches = append(patches, Slice(xp,
+				AxisRange(),
+				AxisRange(i, i+(g.outH-1)*s+1).Stride(s),
+				AxisRange(j, j+(g.outW-1)*s+1).Stride(s),
+				AxisRange()))
+		}
+	}
+	p := Concatenate(patches, 3) // [batch, outH, outW, kh*kw*cin], ordered (i, j, c) like the kernel.
+	k := Reshape(kernel, g.kh*g.kw*g.cin, g.cout)
+	return DotGeneral(p, []int{3}, nil, k, []int{0}, nil)
+}
+
+// zeroPadAxis pads x with pad[0] zeros before and pad[1] zeros after on axis.
+// It concatenates zeros instead of using graph.Pad because Pad has no gradient
+// in GoMLX v0.28.
+func zeroPadAxis(x *Node, axis int, pad [2]int) *Node {
+	if pad[0] == 0 && pad[1] == 0 {
+		return x
+	}
+	parts := make([]*Node, 0, 3)
+	zeros := func(n int) *Node {
+		shape := x.Shape().Clone()
+		shape.Dimensions[axis] = n
+		return Zeros(x.Graph(), shape)
+	}
+	if pad[0] > 0 {
+		parts = append(parts, zeros(pad[0]))
+	}
+	parts = append(parts, x)
+	if pad[1] > 0 {
+		parts = append(parts, zeros(pad[1]))
+	}
+	return Concatenate(parts, axis)
 }

@@ -1,0 +1,315 @@
+package fer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+var (
+	testGoBackendOnce sync.Once
+	testGoBackend     compute.Backend
+	testGoBackendErr  error
+)
+
+// goBackendForTest returns a process-wide pure-Go backend, whatever
+// $GOMLX_BACKEND says: the fast conv lowering exists for that backend.
+func goBackendForTest(tb testing.TB) compute.Backend {
+	tb.Helper()
+	testGoBackendOnce.Do(func() {
+		testGoBackend, testGoBackendErr = NewBackend(BackendChoice{Config: "go", Reason: "tests"})
+	})
+	if testGoBackendErr != nil {
+		tb.Fatalf("creating the Go backend: %v", testGoBackendErr)
+	}
+	return testGoBackend
+}
+
+// convCase is one convolution configuration under test.
+type convCase struct {
+	batch, h, w, cin, kh, kw, cout, stride int
+	padding                                Padding
+}
+
+func (c convCase) String() string {
+	return fmt.Sprintf("x%dx%dx%dx%d_k%dx%dx%d_s%d_%s", c.batch, c.h, c.w, c.cin, c.kh, c.kw, c.cout, c.stride, c.padding)
+}
+
+// convCases returns same/valid × stride 1, 2 × kernels 1, 2, 3 (plus a 2×3
+// one) × odd, even and mixed input sizes.
+func convCases() []convCase {
+	var cases []convCase
+	for _, padding := range []Padding{Same, Valid} {
+		for _, stride := range []int{1, 2} {
+			for _, k := range [][2]int{{1, 1}, {2, 2}, {3, 3}, {2, 3}} {
+				for _, hw := range [][2]int{{7, 7}, {8, 8}, {6, 5}} {
+					cases = append(cases, convCase{
+						batch: 2, h: hw[0], w: hw[1], cin: 3, kh: k[0], kw: k[1], cout: 4,
+						stride: stride, padding: padding,
+					})
+				}
+			}
+		}
+	}
+	return cases
+}
+
+// randomTensor returns a tensor of the given dtype and dimensions with values
+// uniform in [-1, 1).
+func randomTensor(rng *rand.Rand, dtype dtypes.DType, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	switch dtype {
+	case dtypes.Float32:
+		data := make([]float32, n)
+		for i := range data {
+			data[i] = float32(2*rng.Float64() - 1)
+		}
+		return tensors.FromFlatDataAndDimensions(data, dims...)
+	case dtypes.Float64:
+		data := make([]float64, n)
+		for i := range data {
+			data[i] = 2*rng.Float64() - 1
+		}
+		return tensors.FromFlatDataAndDimensions(data, dims...)
+	}
+	panic(fmt.Sprintf("randomTensor: unsupported dtype %s", dtype))
+}
+
+// flat64 returns the tensor's values as float64.
+func flat64(t *tensors.Tensor) []float64 {
+	switch t.DType() {
+	case dtypes.Float32:
+		f := tensors.MustCopyFlatData[float32](t)
+		out := make([]float64, len(f))
+		for i, v := range f {
+			out[i] = float64(v)
+		}
+		return out
+	case dtypes.Float64:
+		return tensors.MustCopyFlatData[float64](t)
+	}
+	panic(fmt.Sprintf("flat64: unsupported dtype %s", t.DType()))
+}
+
+// assertClose fails unless |got-want| <= tol·max(1, max|want|) elementwise.
+func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: got %d values, want %d", what, len(got), len(want))
+	}
+	scale := 1.0
+	for _, w := range want {
+		scale = max(scale, math.Abs(w))
+	}
+	worst, at := 0.0, -1
+	for i := range got {
+		if d := math.Abs(got[i] - want[i]); d > worst || math.IsNaN(d) {
+			worst, at = d, i
+		}
+	}
+	if at >= 0 && (worst > tol*scale || math.IsNaN(worst)) {
+		t.Errorf("%s: max |diff| %.3g at %d (got %v, want %v) exceeds %.3g", what, worst, at, got[at], want[at], tol*scale)
+	}
+}
+
+// convTolerance is the tolerance for comparing two lowerings in dtype.
+func convTolerance(dtype dtypes.DType) float64 {
+	if dtype == dtypes.Float64 {
+		return 1e-12
+	}
+	return 1e-5
+}
+
+// TestConv2DPatchesForward checks that the im2col lowering equals GoMLX's
+// Convolve on the Go backend.
+func TestConv2DPatchesForward(t *testing.T) {
+	backend := goBackendForTest(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		for _, c := range convCases() {
+			t.Run(dtype.String()+"/"+c.String(), func(t *testing.T) {
+				x := randomTensor(rng, dtype, c.batch, c.h, c.w, c.cin)
+				k := randomTensor(rng, dtype, c.kh, c.kw, c.cin, c.cout)
+				outs := MustNewExec(backend, func(x, k *Node) (*Node, *Node) {
+					g := newConv2DGeometry(x, k, c.stride, c.padding)
+					return conv2DPatches(x, k, g), conv2DNative(x, k, g)
+				}).MustExec(x, k)
+				if !outs[0].Shape().Equal(outs[1].Shape()) {
+					t.Fatalf("shape %s, native %s", outs[0].Shape(), outs[1].Shape())
+				}
+				_, _, wantH, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
+				_, _, wantW, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
+				if d := outs[0].Shape().Dimensions; d[1] != wantH || d[2] != wantW || d[3] != c.cout {
+					t.Fatalf("output shape %s, want spatial %dx%d and %d channels", outs[0].Shape(), wantH, wantW, c.cout)
+				}
+				assertClose(t, "forward", flat64(outs[0]), flat64(outs[1]), convTolerance(dtype))
+			})
+		}
+	}
+}
+
+// TestConv2DPatchesGradientMatchesNative checks that the gradients of the
+// im2col lowering, w.r.t. input and kernel, equal those of GoMLX's Convolve.
+func TestConv2DPatchesGradientMatchesNative(t *testing.T) {
+	backend := goBackendForTest(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		for _, c := range convCases() {
+			t.Run(dtype.String()+"/"+c.String(), func(t *testing.T) {
+				x := randomTensor(rng, dtype, c.batch, c.h, c.w, c.cin)
+				k := randomTensor(rng, dtype, c.kh, c.kw, c.cin, c.cout)
+				_, _, oh, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
+				_, _, ow, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
+				r := randomTensor(rng, dtype, c.batch, oh, ow, c.cout)
+				outs := MustNewExec(backend, func(x, k, r *Node) []*Node {
+					g := newConv2DGeometry(x, k, c.stride, c.padding)
+					fast := Gradient(ReduceAllSum(Mul(conv2DPatches(x, k, g), r)), x, k)
+					native := Gradient(ReduceAllSum(Mul(conv2DNative(x, k, g), r)), x, k)
+					return append(fast, native...)
+				}).MustExec(x, k, r)
+				assertClose(t, "d/dx", flat64(outs[0]), flat64(outs[2]), convTolerance(dtype))
+				assertClose(t, "d/dkernel", flat64(outs[1]), flat64(outs[3]), convTolerance(dtype))
+			})
+		}
+	}
+}
+
+// conv2DLowerings names the lowerings under test, so that the finite
+// difference check covers both the im2col lowering and the native one (with its
+// even-kernel workaround, see conv2DNative).
+var conv2DLowerings = map[string]func(x, kernel *Node, g conv2DGeometry) *Node{
+	"patches": conv2DPatches,
+	"native":  conv2DNative,
+}
+
+// TestConv2DGradientFiniteDifferences checks the gradients w.r.t. input and
+// kernel against central finite differences of the same graph, in float64, for
+// same/valid × stride 1, 2 and a kernel with an odd and an even side.
+func TestConv2DGradientFiniteDifferences(t *testing.T) {
+	backend := goBackendForTest(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for name, lower := range conv2DLowerings {
+		for _, padding := range []Padding{Same, Valid} {
+			for _, stride := range []int{1, 2} {
+				c := convCase{batch: 1, h: 5, w: 6, cin: 2, kh: 3, kw: 2, cout: 2, stride: stride, padding: padding}
+				t.Run(name+"/"+c.String(), func(t *testing.T) {
+					checkConvGradientFD(t, backend, rng, c, lower)
+				})
+			}
+		}
+	}
+}
+
+// checkConvGradientFD compares the autodiff gradients of a smooth loss of
+// lower's output with central finite differences.
+func checkConvGradientFD(t *testing.T, backend compute.Backend, rng *rand.Rand, c convCase,
+	lower func(x, kernel *Node, g conv2DGeometry) *Node) {
+	x := randomTensor(rng, dtypes.Float64, c.batch, c.h, c.w, c.cin)
+	k := randomTensor(rng, dtypes.Float64, c.kh, c.kw, c.cin, c.cout)
+	_, _, oh, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
+	_, _, ow, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
+	r := randomTensor(rng, dtypes.Float64, c.batch, oh, ow, c.cout)
+	// A non-linear loss, so that a wrong gradient cannot cancel out.
+	loss := func(x, k, r *Node) *Node {
+		y := lower(x, k, newConv2DGeometry(x, k, c.stride, c.padding))
+		return ReduceAllSum(Mul(Tanh(y), r))
+	}
+	grads := MustNewExec(backend, func(x, k, r *Node) []*Node {
+		return Gradient(loss(x, k, r), x, k)
+	}).MustExec(x, k, r)
+	lossExec := MustNewExec(backend, loss)
+	xs, ks := flat64(x), flat64(k)
+	f := func() float64 {
+		out := lossExec.MustExec(
+			tensors.FromFlatDataAndDimensions(xs, x.Shape().Dimensions...),
+			tensors.FromFlatDataAndDimensions(ks, k.Shape().Dimensions...), r)
+		return flat64(out[0])[0]
+	}
+	const eps = 1e-6
+	numeric := func(values []float64) []float64 {
+		g := make([]float64, len(values))
+		for i := range values {
+			v := values[i]
+			values[i] = v + eps
+			plus := f()
+			values[i] = v - eps
+			minus := f()
+			values[i] = v
+			g[i] = (plus - minus) / (2 * eps)
+		}
+		return g
+	}
+	assertClose(t, "d/dx", flat64(grads[0]), numeric(xs), 1e-7)
+	assertClose(t, "d/dkernel", flat64(grads[1]), numeric(ks), 1e-7)
+}
+
+// TestConvolveEvenKernelGradientUpstream records the GoMLX v0.28.2 bug that
+// conv2DNative works around: the input gradient of a plain Convolve with a 2×2
+// kernel is shifted by one pixel. It only logs, so that an upstream fix does not
+// break the build; it is there to show when the workaround can go.
+func TestConvolveEvenKernelGradientUpstream(t *testing.T) {
+	backend := goBackendForTest(t)
+	rng := rand.New(rand.NewPCG(9, 10))
+	x := randomTensor(rng, dtypes.Float64, 1, 4, 4, 1)
+	k := randomTensor(rng, dtypes.Float64, 2, 2, 1, 1)
+	outs := MustNewExec(backend, func(x, k *Node) (*Node, *Node) {
+		raw := Gradient(ReduceAllSum(Convolve(x, k).NoPadding().Done()), x)[0]
+		fixed := Gradient(ReduceAllSum(conv2DNative(x, k, newConv2DGeometry(x, k, 1, Valid))), x)[0]
+		return raw, fixed
+	}).MustExec(x, k)
+	raw, fixed := flat64(outs[0]), flat64(outs[1])
+	diff := 0.0
+	for i := range raw {
+		diff = max(diff, math.Abs(raw[i]-fixed[i]))
+	}
+	if diff > 1e-12 {
+		t.Logf("upstream Convolve's input gradient for a 2x2 kernel is still wrong (max |diff| %.3g): keep the workaround", diff)
+	} else {
+		t.Logf("upstream Convolve's input gradient for a 2x2 kernel is now right: the workaround in conv2DNative can go")
+	}
+}
+
+// TestConv2DLoweringChoice checks that conv2D picks the im2col lowering on the
+// Go backend and that invalid configurations panic.
+func TestConv2DLoweringChoice(t *testing.T) {
+	backend := goBackendForTest(t)
+	if !isGoBackend(backend) {
+		t.Fatalf("isGoBackend(%q / %q) = false", backend.Name(), backend.String())
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randomTensor(rng, dtypes.Float32, 2, 9, 9, 3)
+	k := randomTensor(rng, dtypes.Float32, 3, 3, 3, 5)
+	outs := MustNewExec(backend, func(x, k *Node) (*Node, *Node) {
+		return conv2D(x, k, 2, Same), conv2DNative(x, k, newConv2DGeometry(x, k, 2, Same))
+	}).MustExec(x, k)
+	assertClose(t, "conv2D", flat64(outs[0]), flat64(outs[1]), 1e-5)
+
+	for name, fn := range map[string]func(x, k *Node) *Node{
+		"stride 0":      func(x, k *Node) *Node { return conv2D(x, k, 0, Same) },
+		"bad padding":   func(x, k *Node) *Node { return conv2D(x, k, 1, Padding("full")) },
+		"small input":   func(x, k *Node) *Node { return conv2D(Slice(x, AxisRange(), AxisRange(0, 2)), k, 1, Valid) },
+		"channels":      func(x, k *Node) *Node { return conv2D(x, Slice(k, AxisRange(), AxisRange(), AxisRange(0, 2)), 1, Same) },
+		"rank of input": func(x, k *Node) *Node { return conv2D(Reshape(x, 2, 81, 3), k, 1, Same) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("conv2D did not panic")
+				}
+			}()
+			if _, err := MustNewExec(backend, fn).Exec(x, k); err != nil {
+				panic(err) // Exec reports the panic raised while building the graph as an error.
+			}
+		})
+	}
+}
