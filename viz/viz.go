@@ -48,7 +48,9 @@ var ClassColors = []color.RGBA{
 }
 
 // ClassColor returns the colour of class i.
-func ClassColor(i int) color.RGBA { return ClassColors[((i%len(ClassColors))+len(ClassColors))%len(ClassColors)] }
+func ClassColor(i int) color.RGBA {
+	return ClassColors[((i%len(ClassColors))+len(ClassColors))%len(ClassColors)]
+}
 
 // NewPlot returns an empty plot with a title and axis labels set.
 func NewPlot(title, xLabel, yLabel string) *plot.Plot {
