@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"encoding/hex"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -101,4 +104,19 @@ func fakeMNIST(t testing.TB, dir string, nTrain, nTest int, gz bool) {
 		writeFile(t, filepath.Join(dir, imgName), img)
 		writeFile(t, filepath.Join(dir, labName), lab)
 	}
+}
+
+// hexFloats decodes "hex:hex:..." little-endian float64 bytes as printed by
+// Python's struct.pack('<d', v).hex().
+func hexFloats(t testing.TB, s string) []float64 {
+	t.Helper()
+	var out []float64
+	for _, h := range strings.Split(s, ":") {
+		b, err := hex.DecodeString(h)
+		if err != nil || len(b) != 8 {
+			t.Fatalf("bad hex float %q", h)
+		}
+		out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(b)))
+	}
+	return out
 }
