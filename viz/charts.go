@@ -23,7 +23,8 @@ type Series struct {
 	Points bool
 }
 
-// Lines plots series as lines, each in its class colour, with a legend.
+// Lines plots series as lines, each in its class colour, with a legend in
+// the bottom-right corner (move it with p.Legend.Top, Left, XOffs, YOffs).
 // X values default to 1..len(Y) when X is nil.
 func Lines(title, xLabel, yLabel string, series ...Series) (*plot.Plot, error) {
 	p := NewPlot(title, xLabel, yLabel)
@@ -68,7 +69,6 @@ func Lines(title, xLabel, yLabel string, series ...Series) (*plot.Plot, error) {
 			p.Legend.Add(s.Name, l)
 		}
 	}
-	p.Legend.Top = true
 	return p, nil
 }
 
