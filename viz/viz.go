@@ -23,7 +23,7 @@ import (
 )
 
 // Default figure size, in points (1/72 inch). At the default 96 dpi of PNG
-// rendering this gives images about 600×450 pixels, readable in a notebook.
+// rendering this gives 576×432-pixel images, readable in a notebook.
 const (
 	DefaultWidth  = 6 * vg.Inch
 	DefaultHeight = 4.5 * vg.Inch

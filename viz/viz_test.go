@@ -1,0 +1,97 @@
+package viz
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func decodeSize(t *testing.T, b []byte) (int, int) {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	return img.Bounds().Dx(), img.Bounds().Dy()
+}
+
+func TestLinesRendersPNGOfRequestedSize(t *testing.T) {
+	p, err := Lines("loss", "epoch", "loss", Series{Name: "train", Y: []float64{1, 0.5, 0.25}}, Series{Name: "val", Y: []float64{1.1, 0.7, 0.6}, Dashed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := PNG(p, DefaultWidth, DefaultHeight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, h := decodeSize(t, b); w != 576 || h != 432 {
+		t.Errorf("PNG is %d×%d, want 576×432 (6×4.5 in at 96 dpi)", w, h)
+	}
+	if _, err := Lines("bad", "x", "y", Series{Name: "s", X: []float64{1}, Y: []float64{1, 2}}); err == nil || !strings.Contains(err.Error(), `"s"`) {
+		t.Errorf("mismatched series: err = %v", err)
+	}
+}
+
+func TestRegionsValidateTheirInput(t *testing.T) {
+	r := Region{XMin: 0, XMax: 1, YMin: 0, YMax: 1, Steps: 4}
+	mx, my := r.Mesh()
+	if len(mx) != 16 || mx[0] != 0.125 || my[0] != 0.875 {
+		t.Fatalf("mesh starts at (%g,%g), len %d", mx[0], my[0], len(mx))
+	}
+	prob := make([]float64, 16)
+	if _, err := ProbabilityRegion("t", r, prob[:15], nil, nil, nil, []string{"a", "b"}); err == nil {
+		t.Error("short probability slice: want error")
+	}
+	p, err := ProbabilityRegion("t", r, prob, []float64{0.5}, []float64{0.5}, []int{1}, []string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PNG(p, 200, 200); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ProbabilityRegion("t", r, prob, []float64{0.5}, []float64{0.5}, []int{7}, []string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "label 7") {
+		t.Errorf("label out of range: err = %v", err)
+	}
+	probs := make([][]float64, 16)
+	for i := range probs {
+		probs[i] = []float64{0.2, 0.8}
+	}
+	if _, err := ClassRegions("t", r, probs, nil, nil, nil, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGridAndSave(t *testing.T) {
+	a, _ := Function("f", "x", "y", 0, 1, []string{"x²"}, func(x float64) float64 { return x * x })
+	b := NewPlot("empty", "x", "y")
+	img, err := Grid(200, 150, 1, 2, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, h := decodeSize(t, img); w != 533 || h != 200 {
+		t.Errorf("grid PNG %d×%d", w, h)
+	}
+	if _, err := Grid(100, 100, 1, 1, a, b); err == nil {
+		t.Error("too many plots for the grid: want error")
+	}
+	path := filepath.Join(t.TempDir(), "sub", "f.svg")
+	if err := Save(a, 200, 150, path); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(path); err != nil || !bytes.Contains(data, []byte("<svg")) {
+		t.Errorf("saved SVG: %v", err)
+	}
+}
+
+func TestShowPNGOutsideNotebookWritesToFigDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("FER_FIG_DIR", dir)
+	ShowPNG([]byte("\x89PNG"), "My figure: 1")
+	m, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+	if len(m) != 1 || !strings.Contains(m[0], "My_figure__1") {
+		t.Errorf("figures written: %v", m)
+	}
+}
