@@ -1,0 +1,57 @@
+package fer
+
+import (
+	"strings"
+	"testing"
+)
+
+// The parameter counts Keras reports in the thesis.
+var wantParams = map[string][3]int{ // total, trainable, non-trainable
+	"circles-logistic": {3, 3, 0},
+	"circles-fc":       {129, 129, 0},
+	"mnist-fc":         {186664, 186664, 0},
+	"mnist-cnn":        {183690, 183690, 0},
+	"fer-logistic":     {16135, 16135, 0},
+	"fer-fc":           {713959, 713831, 128},
+	"fer-cnn":          {785095, 783815, 1280},
+}
+
+func TestArchitectureParams(t *testing.T) {
+	if len(Architectures()) != len(wantParams) {
+		t.Errorf("%d architectures, want %d", len(Architectures()), len(wantParams))
+	}
+	for _, a := range Architectures() {
+		want, ok := wantParams[a.Name]
+		if !ok {
+			t.Errorf("unexpected architecture %q", a.Name)
+			continue
+		}
+		m, err := New(a.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total, tr, nt := m.CountParams()
+		if got := [3]int{total, tr, nt}; got != want {
+			t.Errorf("%s: params (total, trainable, non-trainable) = %v, want %v", a.Name, got, want)
+		}
+		if a.Params != want[0] {
+			t.Errorf("%s: Architecture.Params = %d, want %d", a.Name, a.Params, want[0])
+		}
+		s := m.Summary()
+		for _, line := range []string{
+			"Total params: " + thousands(want[0]) + "\n",
+			"Trainable params: " + thousands(want[1]) + "\n",
+			"Non-trainable params: " + thousands(want[2]) + "\n",
+		} {
+			if !strings.Contains(s, line) {
+				t.Errorf("%s: summary lacks %q:\n%s", a.Name, line, s)
+			}
+		}
+	}
+}
+
+func TestUnknownArchitecture(t *testing.T) {
+	if _, err := New("nope"); err == nil || !strings.Contains(err.Error(), "mnist-cnn") {
+		t.Errorf("New(nope) error = %v, want one listing the known names", err)
+	}
+}

@@ -1,0 +1,702 @@
+package fer
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/loss"
+	"github.com/gomlx/gomlx/ml/train/metric"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
+
+// Optimizer is a training optimizer: SGD or Adam.
+type Optimizer struct {
+	kind string  // "sgd" or "adam"
+	lr   float64 // learning rate
+}
+
+// SGD is plain stochastic gradient descent with a constant learning rate,
+// like keras.optimizers.SGD(learning_rate=lr) (the thesis's circles lab uses
+// 0.01). A non-positive lr means Keras's default, 0.01.
+func SGD(lr float64) Optimizer {
+	if lr <= 0 {
+		lr = 0.01
+	}
+	return Optimizer{kind: "sgd", lr: lr}
+}
+
+// Adam is the Adam optimizer with Keras's defaults (beta1 0.9, beta2 0.999,
+// epsilon 1e-7). A non-positive lr means Keras's default, 0.001.
+//
+// It is GoMLX's Adam, which adds epsilon to the square root of the debiased
+// second moment; Keras adds it before debiasing. With epsilon 1e-7 the two
+// differ only when gradients are vanishingly small.
+func Adam(lr float64) Optimizer {
+	if lr <= 0 {
+		lr = 0.001
+	}
+	return Optimizer{kind: "adam", lr: lr}
+}
+
+// String returns e.g. "Adam(lr=0.001)".
+func (o Optimizer) String() string {
+	switch o.kind {
+	case "sgd":
+		return fmt.Sprintf("SGD(lr=%g)", o.lr)
+	case "adam":
+		return fmt.Sprintf("Adam(lr=%g)", o.lr)
+	}
+	return "Optimizer(unset)"
+}
+
+// LearningRate returns the optimizer's learning rate.
+func (o Optimizer) LearningRate() float64 { return o.lr }
+
+// build returns the GoMLX optimizer.
+func (o Optimizer) build() (optimizer.Interface, error) {
+	switch o.kind {
+	case "sgd":
+		// GoMLX's SGD decays the rate as 1/sqrt(step) by default; Keras's does not.
+		return optimizer.StochasticGradientDescent().WithLearningRate(o.lr).WithDecay(false).Done(), nil
+	case "adam":
+		return optimizer.Adam().LearningRate(o.lr).Betas(0.9, 0.999).Epsilon(1e-7).Done(), nil
+	}
+	return nil, errors.New("no optimizer: use fer.SGD(lr) or fer.Adam(lr)")
+}
+
+// Loss names a training loss. Both are computed from the model's logits
+// (Keras's from_logits=True), which is the numerically stable form of the
+// same function.
+type Loss string
+
+const (
+	// BinaryCrossEntropy is for models with one sigmoid output and 0/1
+	// labels (keras.losses.binary_crossentropy).
+	BinaryCrossEntropy Loss = "binary_crossentropy"
+	// SparseCategoricalCrossEntropy is for models with a softmax output over
+	// the classes and integer labels
+	// (keras.losses.sparse_categorical_crossentropy).
+	SparseCategoricalCrossEntropy Loss = "sparse_categorical_crossentropy"
+)
+
+// Compile sets the optimizer and the loss used by Fit and Evaluate, like
+// Keras's model.compile. An empty loss is chosen from the output: one
+// output means BinaryCrossEntropy, more mean SparseCategoricalCrossEntropy.
+// Fit on a model that was not compiled uses Adam(0.001) and that default
+// loss. Recompiling keeps the weights but starts a new optimizer state.
+func (m *Model) Compile(opt Optimizer, l Loss) error {
+	if _, err := opt.build(); err != nil {
+		return fmt.Errorf("fer: Compile: %w", err)
+	}
+	out := m.OutputShape()
+	units := out[len(out)-1]
+	if l == "" {
+		l = SparseCategoricalCrossEntropy
+		if units == 1 {
+			l = BinaryCrossEntropy
+		}
+	}
+	switch l {
+	case BinaryCrossEntropy:
+		if units != 1 || m.head == ActSoftmax {
+			return fmt.Errorf("fer: Compile: %s needs a single sigmoid (or linear) output, model %q outputs %v with %s", l, m.name, out, m.OutputActivation())
+		}
+	case SparseCategoricalCrossEntropy:
+		if units < 2 || m.head == ActSigmoid {
+			return fmt.Errorf("fer: Compile: %s needs a softmax (or linear) output over 2 or more classes, model %q outputs %v with %s", l, m.name, out, m.OutputActivation())
+		}
+	default:
+		return fmt.Errorf("fer: Compile: unknown loss %q (want %q or %q)", l, BinaryCrossEntropy, SparseCategoricalCrossEntropy)
+	}
+	if len(out) != 1 {
+		return fmt.Errorf("fer: Compile: model %q outputs %v per example; classification needs a vector (add a Flatten)", m.name, out)
+	}
+	m.optimizer, m.loss, m.compiled = opt, l, true
+	m.trainer = nil
+	return nil
+}
+
+// ensureCompiled compiles with the defaults if Compile was not called.
+func (m *Model) ensureCompiled() error {
+	if m.compiled {
+		return nil
+	}
+	return m.Compile(Adam(0.001), "")
+}
+
+// ensureBackend picks the process-wide backend if none was set.
+func (m *Model) ensureBackend() error {
+	if m.backend != nil {
+		return nil
+	}
+	b, _, err := Backend()
+	if err != nil {
+		return err
+	}
+	m.backend = b
+	return nil
+}
+
+// ensureTrainer creates the GoMLX trainer for the compiled loss and optimizer.
+func (m *Model) ensureTrainer() error {
+	if m.trainer != nil {
+		return nil
+	}
+	opt, err := m.optimizer.build()
+	if err != nil {
+		return err
+	}
+	lossFn, accFn := loss.SparseCategoricalCrossEntropyLogits, metric.SparseCategoricalAccuracyGraph
+	if m.loss == BinaryCrossEntropy {
+		lossFn, accFn = loss.BinaryCrossentropyLogits, metric.BinaryLogitsAccuracyGraph
+	}
+	// The batch accuracy is the third train metric, after GoMLX's batch loss
+	// and its moving average; Fit averages both over the epoch as Keras does.
+	acc := metric.NewBaseMetric("Accuracy", "acc", metric.AccuracyMetricType, accFn, nil)
+	m.trainer = train.NewTrainer(m.backend, m.store, m.logits, lossFn, opt, []metric.Interface{acc}, nil)
+	return nil
+}
+
+// EarlyStopping stops training when the monitored loss (val_loss, or the
+// training loss without validation data) has not improved for Patience
+// epochs, like keras.callbacks.EarlyStopping.
+type EarlyStopping struct {
+	// Patience is the number of epochs without improvement after which
+	// training stops (Keras's patience: 0 stops at the first one).
+	Patience int
+	// MinDelta is the smallest decrease that counts as an improvement.
+	MinDelta float64
+	// RestoreBest puts back the weights of the best epoch when training ends
+	// (like Keras 3's restore_best_weights, also when it ends without stopping early).
+	RestoreBest bool
+}
+
+// FitOptions configures Fit.
+type FitOptions struct {
+	// Epochs to train: how many more epochs the model trains in this call,
+	// like Keras. With CheckpointDir it is instead the total for the run,
+	// counting the epochs already saved there, so re-running an
+	// interrupted run finishes it instead of adding epochs.
+	Epochs int
+	// BatchSize defaults to 32, like Keras. The last batch of an epoch may be
+	// smaller.
+	BatchSize int
+	// Validation data, evaluated at the end of every epoch (optional).
+	Validation *Data
+	// NoShuffle keeps the training examples in order. By default they are
+	// shuffled every epoch, with an order fixed by the model's seed and the
+	// epoch number (so a resumed run sees the same order).
+	NoShuffle bool
+	// CheckpointDir, if set, is where the model, its optimizer state and the
+	// history are saved after every epoch. If it already holds a checkpoint
+	// of this model, Fit first restores it and continues from the epoch after
+	// it.
+	CheckpointDir string
+	// EarlyStopping, if set, may end training before Epochs.
+	EarlyStopping *EarlyStopping
+	// Progress is where the per-epoch progress goes: os.Stdout when nil. Use
+	// io.Discard to silence it.
+	Progress io.Writer
+}
+
+// EpochMetrics are the results of one training epoch.
+type EpochMetrics struct {
+	Epoch          int     // 1-based
+	Loss, Accuracy float64 // mean over the epoch's batches, weighted by batch size
+	// ValLoss and ValAccuracy are NaN when HasValidation is false.
+	ValLoss, ValAccuracy float64
+	HasValidation        bool
+	Seconds              float64 // wall time of the epoch, validation included
+}
+
+// History holds per-epoch metrics as parallel slices, ready to plot.
+type History struct {
+	Epoch       []int     // 1-based epoch numbers
+	Loss        []float64 // training loss (mean over the epoch)
+	Accuracy    []float64 // training accuracy (mean over the epoch)
+	ValLoss     []float64 // NaN for epochs without validation
+	ValAccuracy []float64 // NaN for epochs without validation
+	Seconds     []float64 // wall time per epoch
+	// BestEpoch is the epoch whose weights early stopping kept (RestoreBest),
+	// or 0.
+	BestEpoch int
+	// StoppedEarly tells whether early stopping ended the run.
+	StoppedEarly bool
+}
+
+// Len returns the number of epochs in h.
+func (h History) Len() int { return len(h.Epoch) }
+
+// At returns the metrics of the i-th epoch held in h (0-based index).
+func (h History) At(i int) EpochMetrics {
+	return EpochMetrics{
+		Epoch: h.Epoch[i], Loss: h.Loss[i], Accuracy: h.Accuracy[i],
+		ValLoss: h.ValLoss[i], ValAccuracy: h.ValAccuracy[i],
+		HasValidation: !math.IsNaN(h.ValLoss[i]), Seconds: h.Seconds[i],
+	}
+}
+
+// Last returns the metrics of the last epoch; h must not be empty.
+func (h History) Last() EpochMetrics { return h.At(h.Len() - 1) }
+
+// HasValidation tells whether any epoch was validated.
+func (h History) HasValidation() bool {
+	return slices.ContainsFunc(h.ValLoss, func(v float64) bool { return !math.IsNaN(v) })
+}
+
+// String returns one line per epoch.
+func (h History) String() string {
+	var sb strings.Builder
+	for i := range h.Len() {
+		e := h.At(i)
+		fmt.Fprintf(&sb, "epoch %d: loss %.4f accuracy %.4f", e.Epoch, e.Loss, e.Accuracy)
+		if e.HasValidation {
+			fmt.Fprintf(&sb, " val_loss %.4f val_accuracy %.4f", e.ValLoss, e.ValAccuracy)
+		}
+		fmt.Fprintf(&sb, " (%.1fs)\n", e.Seconds)
+	}
+	return sb.String()
+}
+
+func (h *History) add(e EpochMetrics) {
+	h.Epoch = append(h.Epoch, e.Epoch)
+	h.Loss = append(h.Loss, e.Loss)
+	h.Accuracy = append(h.Accuracy, e.Accuracy)
+	h.ValLoss = append(h.ValLoss, e.ValLoss)
+	h.ValAccuracy = append(h.ValAccuracy, e.ValAccuracy)
+	h.Seconds = append(h.Seconds, e.Seconds)
+}
+
+func (h History) clone() History {
+	h.Epoch = slices.Clone(h.Epoch)
+	h.Loss = slices.Clone(h.Loss)
+	h.Accuracy = slices.Clone(h.Accuracy)
+	h.ValLoss = slices.Clone(h.ValLoss)
+	h.ValAccuracy = slices.Clone(h.ValAccuracy)
+	h.Seconds = slices.Clone(h.Seconds)
+	return h
+}
+
+// from returns the epochs of h after epoch (1-based), keeping the flags.
+func (h History) from(epoch int) History {
+	i := 0
+	for i < h.Len() && h.Epoch[i] <= epoch {
+		i++
+	}
+	out := h.clone()
+	out.Epoch, out.Loss, out.Accuracy = out.Epoch[i:], out.Loss[i:], out.Accuracy[i:]
+	out.ValLoss, out.ValAccuracy, out.Seconds = out.ValLoss[i:], out.ValAccuracy[i:], out.Seconds[i:]
+	return out
+}
+
+// earlyState is early stopping's bookkeeping, saved in checkpoints.
+type earlyState struct {
+	Best      float64 // best monitored value so far
+	BestEpoch int
+	Wait      int  // epochs since the best
+	Stopped   bool // early stopping ended the run
+}
+
+// Fit trains the model on data, like Keras's model.fit, and returns the
+// history of the epochs it trained (with CheckpointDir: of the whole run,
+// restored epochs included). Each epoch shuffles the examples (see
+// FitOptions.NoShuffle), runs one training step per batch (forward pass,
+// back-propagation and optimizer update, with dropout and batch
+// normalization in training mode), evaluates the validation data if any, and
+// saves a checkpoint if asked. Errors in the data or options, or from the
+// backend, are returned; Fit does not panic on bad input.
+func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
+	defer recoverError(&err, "fer: Fit")
+	if err := data.checkFor(m, true); err != nil {
+		return History{}, fmt.Errorf("fer: Fit: training data: %w", err)
+	}
+	if opts.Validation != nil {
+		if err := opts.Validation.checkFor(m, true); err != nil {
+			return History{}, fmt.Errorf("fer: Fit: validation data: %w", err)
+		}
+	}
+	if opts.Epochs <= 0 {
+		return History{}, fmt.Errorf("fer: Fit: Epochs must be positive, got %d", opts.Epochs)
+	}
+	if opts.BatchSize < 0 {
+		return History{}, fmt.Errorf("fer: Fit: BatchSize must be positive, got %d", opts.BatchSize)
+	}
+	batchSize := cmp.Or(opts.BatchSize, 32)
+	if opts.EarlyStopping != nil && (opts.EarlyStopping.Patience < 0 || opts.EarlyStopping.MinDelta < 0) {
+		return History{}, fmt.Errorf("fer: Fit: EarlyStopping Patience and MinDelta must not be negative")
+	}
+	if err := m.ensureCompiled(); err != nil {
+		return History{}, err
+	}
+	if err := m.ensureBackend(); err != nil {
+		return History{}, fmt.Errorf("fer: Fit: %w", err)
+	}
+	var out io.Writer = os.Stdout
+	if opts.Progress != nil {
+		out = opts.Progress
+	}
+
+	// Where this run starts and ends.
+	target := m.epochs + opts.Epochs
+	firstEpoch := m.epochs
+	var early *earlyState
+	var best []namedTensor
+	if opts.EarlyStopping != nil {
+		early = &earlyState{Best: math.Inf(1)}
+	}
+	if opts.CheckpointDir != "" {
+		ck, err := m.restoreLatest(opts.CheckpointDir)
+		if err != nil {
+			return History{}, fmt.Errorf("fer: Fit: %w", err)
+		}
+		target = opts.Epochs
+		firstEpoch = 0
+		if ck != nil {
+			fmt.Fprintf(out, "Restored %s: %d epoch(s) done, training to epoch %d\n", ck.path, ck.header.Epoch, target)
+			if early != nil && ck.header.Early != nil {
+				early = ck.header.Early
+				best = ck.best
+			}
+			if early != nil && early.Stopped {
+				fmt.Fprintf(out, "Early stopping had ended this run at epoch %d\n", m.epochs)
+				return m.history.clone(), nil
+			}
+		}
+	}
+	prog := newProgress(out, target)
+
+	if err := m.ensureTrainer(); err != nil {
+		return History{}, fmt.Errorf("fer: Fit: %w", err)
+	}
+	if err := m.trainer.ResetTrainMetrics(); err != nil {
+		return History{}, fmt.Errorf("fer: Fit: %w", err)
+	}
+	n := data.Len()
+	steps := (n + batchSize - 1) / batchSize
+	for epoch := m.epochs + 1; epoch <= target; epoch++ {
+		e, err := m.trainEpoch(data, opts.Validation, epoch, batchSize, steps, opts.NoShuffle, prog)
+		if err != nil {
+			return m.history.from(firstEpoch), fmt.Errorf("fer: Fit: epoch %d: %w", epoch, err)
+		}
+		m.epochs = epoch
+		m.history.add(e)
+		prog.endEpoch(e)
+		stop := false
+		if early != nil {
+			monitored := e.Loss
+			if e.HasValidation {
+				monitored = e.ValLoss
+			}
+			if monitored < early.Best-opts.EarlyStopping.MinDelta {
+				early.Best, early.BestEpoch, early.Wait = monitored, epoch, 0
+				if opts.EarlyStopping.RestoreBest {
+					if best, err = m.snapshotWeights(); err != nil {
+						return m.history.from(firstEpoch), fmt.Errorf("fer: Fit: %w", err)
+					}
+				}
+			} else {
+				early.Wait++
+				if early.Wait >= opts.EarlyStopping.Patience {
+					stop, early.Stopped = true, true
+					m.history.StoppedEarly = true
+				}
+			}
+		}
+		last := stop || epoch == target
+		if last && early != nil && opts.EarlyStopping.RestoreBest && early.BestEpoch != epoch && best != nil {
+			if err := m.restoreWeights(best); err != nil {
+				return m.history.from(firstEpoch), fmt.Errorf("fer: Fit: restoring the best weights: %w", err)
+			}
+			m.history.BestEpoch = early.BestEpoch
+			prog.note("Restored the weights of epoch %d (best monitored loss %.4f)", early.BestEpoch, early.Best)
+		}
+		if opts.CheckpointDir != "" {
+			if err := m.saveCheckpoint(opts.CheckpointDir, target, early, best); err != nil {
+				return m.history.from(firstEpoch), fmt.Errorf("fer: Fit: %w", err)
+			}
+		}
+		if stop {
+			prog.note("Early stopping: no improvement for %d epoch(s) after epoch %d", early.Wait, early.BestEpoch)
+			break
+		}
+	}
+	return m.history.from(firstEpoch), nil
+}
+
+// trainEpoch runs one epoch and the validation after it.
+func (m *Model) trainEpoch(data Data, val *Data, epoch, batchSize, steps int, noShuffle bool, prog *progress) (EpochMetrics, error) {
+	n := data.Len()
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if !noShuffle {
+		rng := rand.New(rand.NewPCG(uint64(m.seed), uint64(epoch)))
+		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	prog.beginEpoch(epoch, steps)
+	start := time.Now()
+	var sumLoss, sumAcc float64
+	for s := range steps {
+		idx := order[s*batchSize : min((s+1)*batchSize, n)]
+		x, y := batchTensors(data, idx, len(idx))
+		metrics, err := m.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}})
+		if err != nil {
+			return EpochMetrics{}, fmt.Errorf("training step %d: %w", s+1, err)
+		}
+		l, a := scalarValue(metrics[0]), scalarValue(metrics[2])
+		for _, t := range metrics {
+			_ = t.FinalizeAll()
+		}
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return EpochMetrics{}, fmt.Errorf("training step %d: the loss is %g (try a smaller learning rate)", s+1, l)
+		}
+		sumLoss += l * float64(len(idx))
+		sumAcc += a * float64(len(idx))
+		seen := float64(min((s+1)*batchSize, n))
+		prog.step(s+1, sumLoss/float64(seen), sumAcc/float64(seen))
+	}
+	e := EpochMetrics{Epoch: epoch, Loss: sumLoss / float64(n), Accuracy: sumAcc / float64(n), ValLoss: math.NaN(), ValAccuracy: math.NaN()}
+	if val != nil {
+		var err error
+		if e.ValLoss, e.ValAccuracy, err = m.evaluate(*val); err != nil {
+			return EpochMetrics{}, fmt.Errorf("validation: %w", err)
+		}
+		e.HasValidation = true
+	}
+	e.Seconds = time.Since(start).Seconds()
+	return e, nil
+}
+
+// batchTensors gathers the examples idx of d into an input tensor shaped
+// [size, Shape...] and a label tensor shaped [size, 1] (labels 0 without
+// Y). When size > len(idx) the batch is padded with copies of the first
+// example, whose outputs the caller drops.
+func batchTensors(d Data, idx []int, size int) (x, y *tensors.Tensor) {
+	n := d.exampleSize()
+	x = tensors.FromShape(shapes.Make(dtypes.Float32, append([]int{size}, d.Shape...)...))
+	tensors.MustMutableFlatData(x, func(flat []float32) {
+		for j := range size {
+			i := idx[0]
+			if j < len(idx) {
+				i = idx[j]
+			}
+			copy(flat[j*n:(j+1)*n], d.X[i*n:(i+1)*n])
+		}
+	})
+	y = tensors.FromShape(shapes.Make(dtypes.Int32, size, 1))
+	if d.Y != nil {
+		tensors.MustMutableFlatData(y, func(flat []int32) {
+			for j, i := range idx {
+				flat[j] = d.Y[i]
+			}
+		})
+	}
+	return x, y
+}
+
+// scalarValue reads a scalar metric tensor as float64.
+func scalarValue(t *tensors.Tensor) float64 {
+	switch v := t.Value().(type) {
+	case float32:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return math.NaN()
+}
+
+// evalBatchSize is the batch size of Evaluate, Predict and Logits.
+const evalBatchSize = 256
+
+// ensureLogitsExec creates the inference executor (training flag off).
+func (m *Model) ensureLogitsExec() error {
+	if m.logitsExec != nil {
+		return nil
+	}
+	e, err := model.NewExec(m.backend, m.store, m.logits)
+	if err != nil {
+		return err
+	}
+	m.logitsExec = e
+	return nil
+}
+
+// runLogits returns the logits of every example of d, flat: row i is
+// out[i*k : (i+1)*k] with k the model's output size.
+func (m *Model) runLogits(d Data) (out []float32, k int, err error) {
+	if err := m.ensureBackend(); err != nil {
+		return nil, 0, err
+	}
+	if err := m.ensureLogitsExec(); err != nil {
+		return nil, 0, err
+	}
+	n := d.Len()
+	k = prod(m.OutputShape())
+	size := min(evalBatchSize, n)
+	out = make([]float32, 0, n*k)
+	idx := make([]int, 0, size)
+	for start := 0; start < n; start += size {
+		idx = idx[:0]
+		for i := start; i < min(start+size, n); i++ {
+			idx = append(idx, i)
+		}
+		x, _ := batchTensors(d, idx, size)
+		res, err := m.logitsExec.Call(x)
+		_ = x.FinalizeAll()
+		if err != nil {
+			return nil, 0, err
+		}
+		flat, err := tensors.CopyFlatData[float32](res[0])
+		for _, t := range res {
+			_ = t.FinalizeAll()
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, flat[:len(idx)*k]...)
+	}
+	return out, k, nil
+}
+
+// Logits returns the model's logits for every example of d: the last
+// layer's output before its softmax or sigmoid (one row per example, one
+// column per class, or a single column for binary models). Calibration
+// (temperature scaling) works on these. Dropout and batch normalization run
+// in inference mode.
+func (m *Model) Logits(d Data) (logits [][]float32, err error) {
+	defer recoverError(&err, "fer: Logits")
+	if err := d.checkFor(m, false); err != nil {
+		return nil, fmt.Errorf("fer: Logits: %w", err)
+	}
+	flat, k, err := m.runLogits(d)
+	if err != nil {
+		return nil, fmt.Errorf("fer: Logits: %w", err)
+	}
+	return rows(flat, k), nil
+}
+
+// Predict returns the model's probabilities for every example of d, like
+// Keras's model.predict: softmax rows over the classes or, for binary
+// models, one column with the probability of class 1. A model whose last
+// layer is linear is read as producing logits for its loss (see Compile).
+func (m *Model) Predict(d Data) (probs [][]float32, err error) {
+	defer recoverError(&err, "fer: Predict")
+	if err := d.checkFor(m, false); err != nil {
+		return nil, fmt.Errorf("fer: Predict: %w", err)
+	}
+	flat, k, err := m.runLogits(d)
+	if err != nil {
+		return nil, fmt.Errorf("fer: Predict: %w", err)
+	}
+	out := rows(flat, k)
+	for _, r := range out {
+		if k == 1 {
+			r[0] = float32(1 / (1 + math.Exp(-float64(r[0]))))
+			continue
+		}
+		mx := slices.Max(r)
+		var sum float64
+		for j, v := range r {
+			e := math.Exp(float64(v - mx))
+			r[j] = float32(e)
+			sum += e
+		}
+		for j := range r {
+			r[j] = float32(float64(r[j]) / sum)
+		}
+	}
+	return out, nil
+}
+
+// Evaluate returns the model's mean loss and accuracy on d, like Keras's
+// model.evaluate (inference mode: no dropout, batch normalization with its
+// moving averages). The loss is the compiled one (see Compile).
+func (m *Model) Evaluate(d Data) (lossValue, accuracy float64, err error) {
+	defer recoverError(&err, "fer: Evaluate")
+	if err := d.checkFor(m, true); err != nil {
+		return 0, 0, fmt.Errorf("fer: Evaluate: %w", err)
+	}
+	if err := m.ensureCompiled(); err != nil {
+		return 0, 0, err
+	}
+	lossValue, accuracy, err = m.evaluate(d)
+	if err != nil {
+		return 0, 0, fmt.Errorf("fer: Evaluate: %w", err)
+	}
+	return lossValue, accuracy, nil
+}
+
+// evaluate computes the loss and accuracy on the host from the logits: the
+// same pass gives Predict and Logits their values, so evaluation needs no
+// graph of its own.
+func (m *Model) evaluate(d Data) (lossValue, accuracy float64, err error) {
+	flat, k, err := m.runLogits(d)
+	if err != nil {
+		return 0, 0, err
+	}
+	var sumLoss float64
+	correct := 0
+	for i, y := range d.Y {
+		r := flat[i*k : (i+1)*k]
+		if k == 1 {
+			// Binary cross-entropy of sigmoid(z), stable form: max(z,0) - z·y + log(1+e^-|z|).
+			z, t := float64(r[0]), float64(y)
+			sumLoss += max(z, 0) - z*t + math.Log1p(math.Exp(-math.Abs(z)))
+			if (z > 0) == (y == 1) {
+				correct++
+			}
+			continue
+		}
+		// Sparse categorical cross-entropy of softmax(r): logsumexp(r) - r[y].
+		mx := float64(slices.Max(r))
+		var sum float64
+		arg := 0
+		for j, v := range r {
+			sum += math.Exp(float64(v) - mx)
+			if v > r[arg] {
+				arg = j
+			}
+		}
+		sumLoss += mx + math.Log(sum) - float64(r[y])
+		if arg == int(y) {
+			correct++
+		}
+	}
+	n := float64(len(d.Y))
+	return sumLoss / n, float64(correct) / n, nil
+}
+
+// rows splits flat into rows of k values.
+func rows(flat []float32, k int) [][]float32 {
+	out := make([][]float32, len(flat)/k)
+	for i := range out {
+		out[i] = flat[i*k : (i+1)*k : (i+1)*k]
+	}
+	return out
+}
+
+// recoverError turns a panic (GoMLX raises panics while building graphs)
+// into an error returned by the public method that called it.
+func recoverError(err *error, where string) {
+	if r := recover(); r != nil {
+		e, ok := r.(error)
+		if !ok {
+			e = fmt.Errorf("%v", r)
+		}
+		*err = fmt.Errorf("%s: %w", where, e)
+	}
+}
