@@ -183,9 +183,11 @@ func ShowRow(width, height vg.Length, plots ...*plot.Plot) {
 	ShowPNG(png, name)
 }
 
+func inNotebook() bool { return gonbui.IsNotebook }
+
 // ShowHTML displays an HTML fragment in a notebook, or prints it otherwise.
 func ShowHTML(html string) {
-	if gonbui.IsNotebook {
+	if inNotebook() {
 		gonbui.DisplayHTML(html)
 		return
 	}

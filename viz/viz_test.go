@@ -95,3 +95,17 @@ func TestShowPNGOutsideNotebookWritesToFigDir(t *testing.T) {
 		t.Errorf("figures written: %v", m)
 	}
 }
+
+func TestTables(t *testing.T) {
+	h := HTMLTable("cap <x>", []string{"model", "acc"}, [][]string{{"a&b", "0.81"}})
+	for _, want := range []string{"cap &lt;x&gt;", "a&amp;b", "text-align:right\">0.81"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("HTML table lacks %q:\n%s", want, h)
+		}
+	}
+	txt := TextTable([]string{"model", "acc"}, [][]string{{"logistic", "0.5"}, {"fc", "0.815"}})
+	want := "model       acc\nlogistic    0.5\nfc        0.815\n"
+	if txt != want {
+		t.Errorf("text table:\n%q\nwant\n%q", txt, want)
+	}
+}
