@@ -106,7 +106,7 @@ func maybeGunzip(br *bufio.Reader, name string, mustGzip bool) (io.Reader, error
 	head, err := br.Peek(2)
 	if len(head) == 0 {
 		if err == io.EOF {
-			return nil, fileError(name, errEmpty, "no data")
+			return nil, offsetError(name, 0, errEmpty, "no data")
 		}
 		return nil, fileError(name, err, "reading")
 	}

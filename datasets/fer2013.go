@@ -127,7 +127,8 @@ func fer2013OpenError(path string, err error) error {
 	var fe *FormatError
 	if errors.As(err, &fe) {
 		if errors.Is(err, errEmpty) {
-			fe.Msg = "no data, expected a CSV with header emotion,pixels,Usage"
+			fe.Msg = "empty file, expected a CSV with header emotion,pixels,Usage"
+			fe.Line, fe.Offset, fe.Err = 1, -1, nil
 		}
 		return fe
 	}
@@ -184,7 +185,7 @@ func ParseFER2013CSV(r io.Reader, name string) (*FER2013, error) {
 			return nil, lineError(name, lineNo+1, nil, "line longer than %d bytes, expected a FER2013 row (emotion, 2304 pixels, Usage)", maxFERLine)
 		}
 		if err != nil && err != io.EOF {
-			return nil, lineError(name, lineNo+1, err, "reading (truncated or corrupt file?)")
+			return nil, lineError(name, lineNo+1, err, "data ends or breaks here, expected the rest of the file (truncated or corrupt?)")
 		}
 		if len(line) == 0 && err == io.EOF {
 			break
@@ -238,9 +239,9 @@ func ParseFER2013CSV(r io.Reader, name string) (*FER2013, error) {
 	}
 	switch {
 	case lineNo == 0:
-		return nil, fileError(name, errEmpty, "no data, expected a CSV with header emotion,pixels,Usage")
+		return nil, lineError(name, 1, nil, "empty file, expected a CSV with header emotion,pixels,Usage")
 	case !haveHeader:
-		return nil, fileError(name, errEmpty, "only blank lines, expected a CSV with header emotion,pixels,Usage")
+		return nil, lineError(name, lineNo+1, nil, "only blank lines, expected a CSV with header emotion,pixels,Usage")
 	case row == 0:
 		return nil, lineError(name, lineNo+1, nil, "no data rows after the header, expected at least one row")
 	}

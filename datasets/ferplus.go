@@ -105,7 +105,8 @@ func ReadFERPlusFile(path string) ([]FERPlusRow, error) {
 		var fe *FormatError
 		if errors.As(err, &fe) {
 			if errors.Is(err, errEmpty) {
-				fe.Msg = "no data, expected a CSV with header " + ferPlusHeader
+				fe.Msg = "empty file, expected a CSV with header " + ferPlusHeader
+				fe.Line, fe.Offset, fe.Err = 1, -1, nil
 			}
 			return nil, fe
 		}
@@ -130,7 +131,7 @@ func ParseFERPlusCSV(r io.Reader, name string) ([]FERPlusRow, error) {
 			return nil, lineError(name, lineNo+1, nil, "line longer than 65536 bytes, expected a FER+ row")
 		}
 		if err != nil && err != io.EOF {
-			return nil, lineError(name, lineNo+1, err, "reading (truncated or corrupt file?)")
+			return nil, lineError(name, lineNo+1, err, "data ends or breaks here, expected the rest of the file (truncated or corrupt?)")
 		}
 		if len(line) == 0 && err == io.EOF {
 			break
@@ -156,7 +157,7 @@ func ParseFERPlusCSV(r io.Reader, name string) ([]FERPlusRow, error) {
 		}
 	}
 	if !haveHeader {
-		return nil, fileError(name, errEmpty, "no data, expected a CSV with header %s", ferPlusHeader)
+		return nil, lineError(name, lineNo+1, nil, "empty file, expected a CSV with header %s", ferPlusHeader)
 	}
 	if len(rows) == 0 {
 		return nil, lineError(name, lineNo+1, nil, "no data rows after the header, expected at least one row")

@@ -33,7 +33,7 @@ func ParseIDX(r io.Reader, name string, magic uint32) (*IDX, error) {
 	var hdr [4]byte
 	if n, err := io.ReadFull(r, hdr[:]); err != nil {
 		if n == 0 && err == io.EOF {
-			return nil, fileError(name, errEmpty, "expected an IDX header (magic number)")
+			return nil, offsetError(name, 0, errEmpty, "empty file, expected an IDX header (magic number)")
 		}
 		return nil, offsetError(name, int64(n), eofToUnexpected(err), "reading the IDX magic number (4 bytes)")
 	}
@@ -141,7 +141,8 @@ func ReadIDXFile(path string, magic uint32) (*IDX, error) {
 		var fe *FormatError
 		if errors.As(err, &fe) {
 			if errors.Is(err, errEmpty) {
-				fe.Msg = fmt.Sprintf("no data, expected an IDX file with magic number %d", magic)
+				fe.Msg = fmt.Sprintf("empty file, expected an IDX file with magic number %d", magic)
+				fe.Err = nil
 			}
 			return nil, fe
 		}
