@@ -146,3 +146,5 @@ func tarBytes(t testing.TB, files map[string]string) []byte {
 	}
 	return b.Bytes()
 }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
