@@ -198,4 +198,3 @@ func ReadFER2013Folder(dir string) (*FER2013, error) {
 	}
 	return &FER2013{Training: sets[0], PublicTest: sets[1], PrivateTest: sets[2]}, nil
 }
-
