@@ -1,9 +1,9 @@
 package fer
 
 import (
+	"math"
 	"slices"
 
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/support/exceptions"
 )
@@ -55,23 +55,50 @@ func avgPool2D(x *Node, window, stride int, padding Padding) *Node {
 
 // maxPool2D takes the maximum over window×window patches of x, shaped
 // [batch, height, width, channels], moving by stride, with Keras padding
-// semantics. Padded cells are ignored (the backend pads max-reductions with
-// -inf), and the gradient goes to the arg-max of each window.
+// semantics: padded cells never win.
 //
-// Like conv2D, it is the single place where max pooling is lowered, so a
-// faster lowering can replace it without touching the layers.
+// It is lowered as the element-wise maximum of the window² strided slices
+// of x (one per position in the window) rather than with GoMLX's MaxPool:
+// the Go backend runs MaxPool's ReduceWindow and its gradient
+// (SelectAndScatter) element by element with an allocation per element,
+// which made pooling about as slow as the convolutions of the thesis's
+// CNNs; slices, maxima and their gradients are plain vectorized loops. The
+// gradient goes to a single maximum of each window, the first in row-major
+// order on ties (Max's gradient favours its first operand), as TensorFlow's
+// does.
+//
+// Like conv2D, it is the single place where max pooling is lowered.
 func maxPool2D(x *Node, window, stride int, padding Padding) *Node {
 	paddings := poolPaddings(x, window, stride, padding)
-	pool := MaxPool(x).Window(window).Strides(stride)
-	if paddings[0] == [2]int{} && paddings[1] == [2]int{} {
-		return pool.NoPadding().Done()
+	if paddings[0] != [2]int{} || paddings[1] != [2]int{} {
+		x = padConst(x, paddings, math.Inf(-1))
 	}
-	return pool.PaddingPerDim(paddings).Done()
+	dims := x.Shape().Dimensions
+	oh := (dims[1]-window)/stride + 1
+	ow := (dims[2]-window)/stride + 1
+	var out *Node
+	for di := range window {
+		for dj := range window {
+			s := Slice(x, AxisRange(),
+				AxisRange(di, di+(oh-1)*stride+1).Stride(stride),
+				AxisRange(dj, dj+(ow-1)*stride+1).Stride(stride),
+				AxisRange())
+			if out == nil {
+				out = s
+			} else {
+				out = Max(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // padZeros pads the height and width axes of x with zeros by concatenation,
 // which, unlike graph.Pad, has a gradient.
-func padZeros(x *Node, paddings [][2]int) *Node {
+func padZeros(x *Node, paddings [][2]int) *Node { return padConst(x, paddings, 0) }
+
+// padConst pads the height and width axes of x with value by concatenation.
+func padConst(x *Node, paddings [][2]int, value float64) *Node {
 	for i, p := range paddings {
 		axis := i + 1
 		parts := make([]*Node, 0, 3)
@@ -82,7 +109,8 @@ func padZeros(x *Node, paddings [][2]int) *Node {
 			case n > 0:
 				dims := slices.Clone(x.Shape().Dimensions)
 				dims[axis] = n
-				parts = append(parts, Zeros(x.Graph(), shapes.Make(x.DType(), dims...)))
+				fill := BroadcastToDims(Scalar(x.Graph(), x.DType(), value), dims...)
+				parts = append(parts, StopGradient(fill))
 			}
 		}
 		if len(parts) > 1 {
