@@ -21,6 +21,9 @@ type Series struct {
 	Dashed bool
 	// Points also draws a marker at each point.
 	Points bool
+	// Color is a 1-based index into ClassColors; 0 picks the series' position.
+	// Give a training curve and its validation curve the same Color.
+	Color int
 }
 
 // Lines plots series as lines, each in its class colour, with a legend in
@@ -50,7 +53,11 @@ func Lines(title, xLabel, yLabel string, series ...Series) (*plot.Plot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("series %q: %w", s.Name, err)
 		}
-		l.Color = ClassColor(i)
+		ci := i
+		if s.Color > 0 {
+			ci = s.Color - 1
+		}
+		l.Color = ClassColor(ci)
 		l.Width = vg.Points(2)
 		if s.Dashed {
 			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
@@ -61,7 +68,7 @@ func Lines(title, xLabel, yLabel string, series ...Series) (*plot.Plot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("series %q: %w", s.Name, err)
 			}
-			sc.Color = ClassColor(i)
+			sc.Color = ClassColor(ci)
 			sc.Shape = draw.CircleGlyph{}
 			p.Add(sc)
 			p.Legend.Add(s.Name, l, sc)
@@ -191,7 +198,6 @@ func ProbabilityRegion(title string, r Region, prob []float64, xs, ys []float64,
 	}
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = r.XMin, r.XMax, r.YMin, r.YMax
 	p.Legend.Top = true
-	p.Legend.Add(fmt.Sprintf("background: P(%s)", classNames[len(classNames)-1]))
 	return p, nil
 }
 
