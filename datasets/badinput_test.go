@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,6 +159,40 @@ func TestFER2013Formats(t *testing.T) {
 		if f.SourceRows[2][0] != 4 {
 			t.Errorf("%s: source rows %v", p, f.SourceRows)
 		}
+	}
+	// LoadFER2013Dir attaches FER+ labels found beside the CSV.
+	plus := ferPlusHeader + "\n" +
+		"Training,fer0000000.png,4,0,0,1,3,2,0,0,0,0\n" +
+		"Training,fer0000001.png,6,0,1,1,0,0,0,0,2,0\n" +
+		"Training,,0,0,0,0,0,0,0,0,0,10\n" +
+		"PublicTest,fer0000003.png,1,1,1,1,1,1,1,1,1,1\n" +
+		"PrivateTest,fer0000004.png,0,0,0,0,0,0,0,10,0,0\r\n"
+	writeFile(t, filepath.Join(dir, "plus", "fer2013", "fer2013.csv"), []byte(valid))
+	writeFile(t, filepath.Join(dir, "plus", "fer2013", "fer2013new.csv"), []byte(plus))
+	fp, err := LoadFER2013Dir(filepath.Join(dir, "plus"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fp.FERPlus.Training.Majority(); fmt.Sprint(got) != "[-1 0 -1]" {
+		t.Errorf("FER+ majority %v, want [-1 0 -1]", got)
+	}
+	if got := fp.FERPlus.PrivateTest.Majority(); fmt.Sprint(got) != "[7]" {
+		t.Errorf("FER+ majority %v, want [7] (contempt)", got)
+	}
+	if d := fp.FERPlus.Training.Distribution()[0]; d[0] != 0.4 || d[4] != 0.3 {
+		t.Errorf("FER+ distribution %v", d)
+	}
+	if fp.FERPlus.Training.ImageNames[2] != "" || fp.FERPlus.PublicTest.ImageNames[0] != "fer0000003.png" {
+		t.Errorf("FER+ image names %v", fp.FERPlus.Training.ImageNames)
+	}
+	// Misaligned FER+ files are rejected.
+	writeFile(t, filepath.Join(dir, "plus", "fer2013", "fer2013new.csv"), []byte(strings.Replace(plus, "PublicTest,", "Training,", 1)))
+	if _, err := LoadFER2013Dir(filepath.Join(dir, "plus")); err == nil || !strings.Contains(err.Error(), "not aligned") {
+		t.Errorf("misaligned FER+: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, "plus", "fer2013", "fer2013new.csv"), []byte(strings.Replace(plus, ",10\n", ",x\n", 1)))
+	if _, err := LoadFER2013Dir(filepath.Join(dir, "plus")); err == nil || !strings.Contains(err.Error(), `line 4: column NF is "x", expected a vote count 0..255`) {
+		t.Errorf("bad FER+ vote: %v", err)
 	}
 	// LoadFER2013Dir finds the Kaggle archive directly under the data dir.
 	writeFile(t, filepath.Join(dir, "kaggle", "fer2013.tar.gz"), gzipBytes(t, tarBytes(t, map[string]string{"fer2013/fer2013.csv": valid})))

@@ -4,8 +4,11 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -111,16 +114,47 @@ func LoadFER2013Dir(dataDir string) (*FER2013, error) {
 // content), or the Kaggle fer2013.tar.gz (or .tgz, .tar) containing
 // fer2013/fer2013.csv. The file is streamed, never held whole in memory.
 func LoadFER2013(path string) (*FER2013, error) {
+	return loadFER2013(path, nil)
+}
+
+// Checksums of the original Kaggle fer2013.csv (uncompressed), with LF and
+// with CRLF line ends (see the data README).
+const (
+	FER2013CSVSHA256     = "3b8d9617d1017f34733c8f2474d7784c563ce86c40a86ac12c2d37cc968f871b"
+	FER2013CSVCRLFSHA256 = "64903cce0164cafc542a00518cb15ba6c59eb22b0668e07edada7f2335280691"
+	FERPlusCSVSHA256     = "9206e20d62f56475939f516847d61753e4860caeac9718b560129541b776fc2c"
+)
+
+// LoadFER2013Sum is LoadFER2013 that also returns the hex SHA-256 of the
+// (uncompressed) CSV text it parsed, to compare with FER2013CSVSHA256.
+func LoadFER2013Sum(path string) (*FER2013, string, error) {
+	h := sha256.New()
+	f, err := loadFER2013(path, h)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func loadFER2013(path string, h hash.Hash) (*FER2013, error) {
 	lower := strings.ToLower(path)
 	if strings.HasSuffix(lower, ".tar.gz") || strings.HasSuffix(lower, ".tgz") || strings.HasSuffix(lower, ".tar") {
-		return loadFER2013Tar(path)
+		return loadFER2013Tar(path, h)
 	}
 	rc, err := openMaybeGzip(path)
 	if err != nil {
 		return nil, fer2013OpenError(path, err)
 	}
 	defer rc.Close()
-	return ParseFER2013CSV(rc, path)
+	return ParseFER2013CSV(teeHash(rc, h), path)
+}
+
+// teeHash returns r, copying what is read into h if h is not nil.
+func teeHash(r io.Reader, h hash.Hash) io.Reader {
+	if h == nil {
+		return r
+	}
+	return io.TeeReader(r, h)
 }
 
 func fer2013OpenError(path string, err error) error {
@@ -137,7 +171,7 @@ func fer2013OpenError(path string, err error) error {
 
 // loadFER2013Tar reads the first member named fer2013.csv (in any folder)
 // of a tar archive, gzipped or not.
-func loadFER2013Tar(path string) (*FER2013, error) {
+func loadFER2013Tar(path string, h hash.Hash) (*FER2013, error) {
 	rc, err := openMaybeGzip(path)
 	if err != nil {
 		return nil, fer2013OpenError(path, err)
@@ -153,7 +187,7 @@ func loadFER2013Tar(path string) (*FER2013, error) {
 			return nil, fileError(path, err, "reading the tar archive")
 		}
 		if hdr.Typeflag == tar.TypeReg && filepath.Base(hdr.Name) == "fer2013.csv" {
-			return ParseFER2013CSV(tr, path+":"+hdr.Name)
+			return ParseFER2013CSV(teeHash(tr, h), path+":"+hdr.Name)
 		}
 	}
 }

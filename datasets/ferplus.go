@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -216,10 +215,4 @@ func (f *FER2013) AttachFERPlus(rows []FERPlusRow) error {
 	}
 	f.FERPlus = plus
 	return nil
-}
-
-// fileExists reports whether path names an existing regular file.
-func fileExists(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
 }
