@@ -96,32 +96,40 @@ func runPython(t *testing.T, py, prog string) string {
 
 func TestMakeCirclesLiveSklearn(t *testing.T) {
 	py := sklearnPython(t)
-	for _, c := range []struct {
+	type circlesCase struct {
 		n       int
 		noise   float64
 		seed    uint32
 		shuffle bool
-	}{
+	}
+	cases := []circlesCase{
 		{1000, 0.1, 1, true},
 		{7, 0.3, 0, false},
 		{501, 0.05, 4294967295, true},
 		{2000, 0.2, 123, true},
 		{64, 1.5, 99, false},
-	} {
-		t.Run(fmt.Sprintf("n=%d,noise=%v,seed=%d,shuffle=%v", c.n, c.noise, c.seed, c.shuffle), func(t *testing.T) {
-			pyShuffle := "False"
-			if c.shuffle {
-				pyShuffle = "True"
-			}
-			want := runPython(t, py, fmt.Sprintf(
-				"from sklearn.datasets import make_circles\n"+
-					"X,y=make_circles(n_samples=%d,noise=%s,random_state=%d,shuffle=%s)\n"+
-					"[print(f'{a!r},{b!r},{c}') for (a,b),c in zip(X,y)]", c.n, FormatFloatRepr(c.noise), c.seed, pyShuffle))
-			got := circlesCSV(MakeCircles(c.n, c.noise, c.seed, c.shuffle))
-			if got != want {
-				t.Errorf("differs from scikit-learn: %s", firstDiff(got, want))
-			}
-		})
+	}
+	// One Python process prints every case, each followed by a "--" line.
+	prog := "from sklearn.datasets import make_circles\n"
+	for _, c := range cases {
+		pyShuffle := "False"
+		if c.shuffle {
+			pyShuffle = "True"
+		}
+		prog += fmt.Sprintf("X,y=make_circles(n_samples=%d,noise=%s,random_state=%d,shuffle=%s)\n"+
+			"[print(f'{a!r},{b!r},{c}') for (a,b),c in zip(X,y)]\nprint('--')\n",
+			c.n, FormatFloatRepr(c.noise), c.seed, pyShuffle)
+	}
+	wants := strings.Split(runPython(t, py, prog), "--\n")
+	if len(wants) != len(cases)+1 {
+		t.Fatalf("%d outputs for %d cases", len(wants)-1, len(cases))
+	}
+	for i, c := range cases {
+		got := circlesCSV(MakeCircles(c.n, c.noise, c.seed, c.shuffle))
+		if got != wants[i] {
+			t.Errorf("make_circles(n_samples=%d, noise=%v, random_state=%d, shuffle=%v) differs from scikit-learn: %s",
+				c.n, c.noise, c.seed, c.shuffle, firstDiff(got, wants[i]))
+		}
 	}
 }
 

@@ -72,6 +72,7 @@ type readCloser struct {
 	closers []io.Closer
 }
 
+// Close closes the underlying readers, innermost last.
 func (r *readCloser) Close() error {
 	var first error
 	for i := len(r.closers) - 1; i >= 0; i-- {

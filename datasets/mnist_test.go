@@ -3,6 +3,7 @@ package datasets
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -80,5 +81,35 @@ func TestMNISTReal(t *testing.T) {
 	}
 	if got := fmt.Sprintf("%.4f", m.Test.MeanPixel()); got != "33.7912" {
 		t.Errorf("test mean pixel %s, want 33.7912", got)
+	}
+}
+
+func TestLoadMNISTBad(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		file   string
+		data   []byte
+		expect string
+	}{
+		{"label 10", "t10k-labels-idx1-ubyte", idxBytes(IDXMagicLabels, []uint32{7}, []byte{0, 1, 2, 10, 4, 5, 6}), "t10k-labels-idx1-ubyte: byte offset 11: label 10, expected 0..9"},
+		{"count mismatch", "t10k-labels-idx1-ubyte", idxBytes(IDXMagicLabels, []uint32{6}, []byte{0, 1, 2, 3, 4, 5}), "6 labels, expected 7"},
+		{"wrong size", "t10k-images-idx3-ubyte", idxBytes(IDXMagicImages, []uint32{7, 28, 27}, make([]byte, 7*28*27)), "images are 28×27, expected 28×28"},
+		{"trailing byte", "t10k-images-idx3-ubyte", append(idxBytes(IDXMagicImages, []uint32{7, 28, 28}, make([]byte, 7*784)), 0), "byte offset 5504: extra data after the 5488-byte body"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fakeMNIST(t, dir, 5, 7, false)
+			writeFile(t, dir+"/"+c.file, c.data)
+			m, err := LoadMNIST(dir)
+			if err == nil || m != nil {
+				t.Fatalf("got %v, %v", m, err)
+			}
+			if !strings.Contains(err.Error(), c.expect) {
+				t.Errorf("error %q lacks %q", err, c.expect)
+			}
+		})
+	}
+	if _, err := LoadMNIST(t.TempDir()); err == nil || !strings.Contains(err.Error(), "DownloadMNIST") {
+		t.Errorf("empty dir: %v", err)
 	}
 }
