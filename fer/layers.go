@@ -16,7 +16,8 @@ import (
 // Activation names an element-wise activation function, with Keras's names.
 type Activation string
 
-// The activations a Dense or Conv2D layer accepts. The empty string means Linear.
+// The activations a Dense or Conv2D layer accepts, with Keras's names (the
+// strings work too: Activation: "relu"). The empty string means ActLinear.
 const (
 	ActLinear  Activation = "linear"
 	ActReLU    Activation = "relu"
@@ -148,7 +149,7 @@ func (Flatten) build(_ *model.Scope, x *Node) *Node {
 type Dense struct {
 	// Units is the output size.
 	Units int
-	// Activation defaults to Linear.
+	// Activation defaults to ActLinear.
 	Activation Activation
 }
 
@@ -191,7 +192,7 @@ type Conv2D struct {
 	Stride int
 	// Padding defaults to Valid, like Keras.
 	Padding Padding
-	// Activation defaults to Linear.
+	// Activation defaults to ActLinear.
 	Activation Activation
 }
 

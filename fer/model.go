@@ -191,10 +191,11 @@ func (m *Model) History() History { return m.history.clone() }
 // ModelFn returns the model as a plain GoMLX model function, for people who
 // prefer GoMLX's own training tools: given a scope and a batch shaped
 // [batch, input...], it builds the model and returns its logits, the last
-// layer's output before a ActSoftmax or ActSigmoid activation (GoMLX's losses take
-// logits). Layer weights are created under scope, in sub-scopes named like
-// the layers. Dropout and batch normalization follow the training flag that
-// GoMLX's train.Trainer sets on the graph.
+// layer's output before an ActSoftmax or ActSigmoid activation (GoMLX's
+// losses take logits). Layer weights are created under scope, in sub-scopes
+// named like the layers, so the function can be used with any store (the
+// model's own is Store). Dropout and batch normalization follow the
+// training flag that GoMLX's train.Trainer sets on the graph.
 //
 //	trainer := train.NewTrainer(backend, store, m.ModelFn(),
 //		loss.SparseCategoricalCrossEntropyLogits, optimizer.Adam().Done(), nil, nil)

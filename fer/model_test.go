@@ -3,6 +3,12 @@ package fer
 import (
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train"
+	"github.com/gomlx/gomlx/ml/train/loss"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
 // The parameter counts Keras reports in the thesis.
@@ -53,5 +59,42 @@ func TestArchitectureParams(t *testing.T) {
 func TestUnknownArchitecture(t *testing.T) {
 	if _, err := New("nope"); err == nil || !strings.Contains(err.Error(), "mnist-cnn") {
 		t.Errorf("New(nope) error = %v, want one listing the known names", err)
+	}
+}
+
+// The model as a plain GoMLX model function, trained by GoMLX's own Trainer
+// on a store of its own.
+func TestModelFnWithGoMLXTrainer(t *testing.T) {
+	needBackend(t)
+	m := CirclesFC()
+	store := model.NewStore()
+	if err := store.SetRNGStateFromSeed(1); err != nil {
+		t.Fatal(err)
+	}
+	trainer := train.NewTrainer(MustBackend(), store, m.ModelFn(), loss.BinaryCrossentropyLogits,
+		optimizer.Adam().LearningRate(0.05).Done(), nil, nil)
+	d := testCircles(256, 0.05, 1)
+	idx := make([]int, d.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	var first, last float64
+	for step := range 60 {
+		x, y := batchTensors(d, idx, len(idx))
+		metrics, err := trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := scalarValue(metrics[0])
+		if step == 0 {
+			first = l
+		}
+		last = l
+	}
+	if last > first/2 {
+		t.Errorf("GoMLX trainer on ModelFn: loss %.4f → %.4f, want it halved", first, last)
+	}
+	if v := store.GetVariable("/dense_1/dense/weights"); v == nil || v.Shape().Dimensions[0] != 32 {
+		t.Errorf("weights of the last layer: %v", v)
 	}
 }
