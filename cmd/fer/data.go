@@ -123,7 +123,7 @@ func dataCheck(dir string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("no dataset found under %s: expected fer2013/fer2013.csv, fer2013/fer2013.csv.gz, fer2013.tar.gz or mnist/*-ubyte[.gz] (use --data DIR or set %s)", dir, datasets.DataDirEnv)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%d problem(s): %s", len(problems), strings.Join(problems, "; "))
+		return fmt.Errorf("%d problem(s) under %s (listed above)", len(problems), dir)
 	}
 	fmt.Fprintf(stdout, "\nOK: %s\n", strings.Join(found, ", "))
 	return nil
