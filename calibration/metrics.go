@@ -58,8 +58,9 @@ func (b Bins) MCE() float64 {
 
 // BinIndex returns the 0-based bin of confidence c among m equal-width bins
 // ((i/m, (i+1)/m] for bin i, with c = 0 in bin 0). The edges are compared as
-// the float64 values i/m, so a confidence of exactly 0.3 falls in (0.2, 0.3]
-// even though 0.3·10 rounds above 3. Values outside [0, 1] are clamped.
+// the float64 values i/m, so a confidence of exactly 0.28 falls in
+// (0.24, 0.28] of 25 bins even though 0.28·25 rounds to 7.000000000000001.
+// Values outside [0, 1] are clamped.
 func BinIndex(c float64, m int) int {
 	if c <= 0 || math.IsNaN(c) {
 		return 0

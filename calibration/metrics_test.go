@@ -147,7 +147,7 @@ func TestPerfectAndUniformPredictions(t *testing.T) {
 }
 
 func TestBinIndexEdges(t *testing.T) {
-	for _, m := range []int{1, 3, 7, 10, 15} {
+	for _, m := range []int{1, 3, 7, 10, 15, 25, 41, 50} {
 		if BinIndex(0, m) != 0 || BinIndex(1, m) != m-1 {
 			t.Errorf("m=%d: 0 → %d, 1 → %d", m, BinIndex(0, m), BinIndex(1, m))
 		}
@@ -163,9 +163,10 @@ func TestBinIndexEdges(t *testing.T) {
 			}
 		}
 	}
-	// 0.3·10 rounds to 3.0000000000000004: a naive ceil(c·M)−1 puts 0.3 in (0.3, 0.4].
-	if BinIndex(0.3, 10) != 2 || BinIndex(0.7, 10) != 6 || BinIndex(1e-300, 10) != 0 {
-		t.Errorf("0.3 → %d, 0.7 → %d, 1e-300 → %d", BinIndex(0.3, 10), BinIndex(0.7, 10), BinIndex(1e-300, 10))
+	// 0.28·25 rounds to 7.000000000000001: a naive ceil(c·M)−1 puts 0.28 in (0.28, 0.32].
+	// 0.1·3 = 0.30000000000000004 is above the edge 0.3 and belongs to (0.3, 0.4].
+	if BinIndex(0.28, 25) != 6 || BinIndex(0.1*3, 10) != 3 || BinIndex(0.3, 10) != 2 || BinIndex(1e-300, 10) != 0 {
+		t.Errorf("0.28 → %d, 0.1·3 → %d, 0.3 → %d, 1e-300 → %d", BinIndex(0.28, 25), BinIndex(0.1*3, 10), BinIndex(0.3, 10), BinIndex(1e-300, 10))
 	}
 }
 

@@ -31,8 +31,10 @@ const diagramShare = 0.72
 
 // ReliabilityDiagram draws the reliability diagram of the bins: for each
 // confidence bin (Lo, Hi] a blue bar as high as the accuracy of the examples
-// in it, a pink box between that accuracy and their mean confidence (the
-// gap), and the diagonal a perfectly calibrated model would follow. Bars
+// in it, a black line at their mean confidence, a translucent pink box
+// between the two (the gap; purple where it overlaps the bar, i.e. where the
+// model is underconfident), and the diagonal a perfectly calibrated model
+// would follow. Bars
 // below the diagonal mean overconfidence. The legend gives the ECE and the
 // number of examples. Empty bins draw nothing; Reliability adds the counts
 // underneath, which the thesis's diagrams do not show.
@@ -58,6 +60,7 @@ func ReliabilityDiagram(title string, bins calibration.Bins) (*plot.Plot, error)
 	diag.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 
 	var accThumb, gapThumb plot.Thumbnailer
+	var confLines []*plotter.Line
 	for i, b := range bins {
 		if b.Count == 0 {
 			continue
@@ -81,6 +84,17 @@ func ReliabilityDiagram(title string, bins calibration.Bins) (*plot.Plot, error)
 		gap.LineStyle.Width = vg.Points(0.8)
 		p.Add(gap)
 		gapThumb = gap
+
+		conf, err := plotter.NewLine(plotter.XYs{{X: b.Lo, Y: b.Confidence}, {X: b.Hi, Y: b.Confidence}})
+		if err != nil {
+			return nil, fmt.Errorf("reliability diagram %q, bin %d: %w", title, i, err)
+		}
+		conf.Color = color.Black
+		conf.Width = vg.Points(1.8)
+		confLines = append(confLines, conf)
+	}
+	for _, l := range confLines {
+		p.Add(l)
 	}
 	p.Add(diag)
 
@@ -88,6 +102,7 @@ func ReliabilityDiagram(title string, bins calibration.Bins) (*plot.Plot, error)
 	p.Legend.XOffs, p.Legend.YOffs = vg.Points(4), -vg.Points(4)
 	if accThumb != nil {
 		p.Legend.Add("accuracy", accThumb)
+		p.Legend.Add("mean confidence", confLines[0])
 		p.Legend.Add("gap |acc − conf|", gapThumb)
 	}
 	p.Legend.Add("perfect calibration", diag)
