@@ -164,9 +164,12 @@ func TestBinIndexEdges(t *testing.T) {
 		}
 	}
 	// 0.28·25 rounds to 7.000000000000001: a naive ceil(c·M)−1 puts 0.28 in (0.28, 0.32].
-	// 0.1·3 = 0.30000000000000004 is above the edge 0.3 and belongs to (0.3, 0.4].
-	if BinIndex(0.28, 25) != 6 || BinIndex(0.1*3, 10) != 3 || BinIndex(0.3, 10) != 2 || BinIndex(1e-300, 10) != 0 {
-		t.Errorf("0.28 → %d, 0.1·3 → %d, 0.3 → %d, 1e-300 → %d", BinIndex(0.28, 25), BinIndex(0.1*3, 10), BinIndex(0.3, 10), BinIndex(1e-300, 10))
+	// In float64 arithmetic 0.1·3 = 0.30000000000000004 (Go constants are
+	// exact, hence the variable): above the edge 0.3, it belongs to (0.3, 0.4].
+	tenth := 0.1
+	above := tenth * 3
+	if BinIndex(0.28, 25) != 6 || BinIndex(above, 10) != 3 || BinIndex(0.3, 10) != 2 || BinIndex(1e-300, 10) != 0 {
+		t.Errorf("0.28 → %d, 0.1·3 → %d, 0.3 → %d, 1e-300 → %d", BinIndex(0.28, 25), BinIndex(above, 10), BinIndex(0.3, 10), BinIndex(1e-300, 10))
 	}
 }
 
