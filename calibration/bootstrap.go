@@ -46,7 +46,7 @@ func (b Bootstrap) withDefaults() (Bootstrap, error) {
 	return b, nil
 }
 
-// Interval bootstraps any statistic of n examples. stat receives the indices
+// Interval bootstraps any statistic of n examples. statistic receives the indices
 // of a sample (length n, with repeats) and returns the statistic on it; it is
 // first called with 0..n-1 for the estimate. The slice is reused between
 // calls.

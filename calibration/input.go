@@ -24,6 +24,8 @@ type InputError struct {
 	Reason string
 }
 
+// Error returns "calibration: row R, column C: reason", leaving out what
+// does not apply.
 func (e *InputError) Error() string {
 	switch {
 	case e.Row < 0:
