@@ -109,3 +109,16 @@ func TestTables(t *testing.T) {
 		t.Errorf("text table:\n%q\nwant\n%q", txt, want)
 	}
 }
+
+func TestBars(t *testing.T) {
+	p, err := Bars("counts", "images", []string{"a", "b", "c"}, []string{"train", "test"}, [][]float64{{1, 2, 3}, {0.5, 1, 1.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PNG(p, 300, 200); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Bars("x", "y", []string{"a"}, []string{"s"}, [][]float64{{1, 2}}); err == nil || !strings.Contains(err.Error(), `"s"`) {
+		t.Errorf("mismatched values: err = %v", err)
+	}
+}
