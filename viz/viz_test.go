@@ -122,3 +122,19 @@ func TestBars(t *testing.T) {
 		t.Errorf("mismatched values: err = %v", err)
 	}
 }
+
+func TestConfusionMatrixPlot(t *testing.T) {
+	p, err := ConfusionCounts("cm", []string{"a", "b"}, [][]int{{5, 1}, {2, 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PNG(p, 300, 300); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ConfusionCounts("cm", []string{"a", "b"}, [][]int{{5, 1}}); err == nil {
+		t.Error("missing row: want error")
+	}
+	if _, err := ConfusionMatrix("cm", []string{"a", "b"}, [][]float64{{1, 2}, {3}}, nil, ""); err == nil {
+		t.Error("short row: want error")
+	}
+}
