@@ -82,6 +82,27 @@ type SoftmaxL2Options struct {
 	C       float64 // inverse regularisation strength
 	MaxIter int     // L-BFGS iterations
 	Tol     float64 // stop when the gradient's infinity norm is below Tol
+	// Progress, if set, is called after every major iteration with the
+	// iteration number, the objective and the gradient's infinity norm.
+	Progress func(iter int, objective, gradNorm float64)
+}
+
+// progressRecorder adapts SoftmaxL2Options.Progress to gonum's Recorder.
+type progressRecorder struct {
+	f func(iter int, objective, gradNorm float64)
+}
+
+func (r progressRecorder) Init() error { return nil }
+
+func (r progressRecorder) Record(loc *optimize.Location, op optimize.Operation, stats *optimize.Stats) error {
+	if op&optimize.MajorIteration != 0 {
+		g := 0.0
+		for _, v := range loc.Gradient {
+			g = math.Max(g, math.Abs(v))
+		}
+		r.f(stats.MajorIterations, loc.F, g)
+	}
+	return nil
 }
 
 // FitSoftmaxL2 fits a multinomial logistic regression by L-BFGS (gonum's
@@ -179,6 +200,9 @@ func FitSoftmaxL2(X *mat.Dense, y []int, classes int, opts SoftmaxL2Options) (*S
 		GradientThreshold: opts.Tol,
 		MajorIterations:   opts.MaxIter,
 		Converger:         &optimize.FunctionConverge{Relative: 64 * 2.220446049250313e-16, Iterations: 1},
+	}
+	if opts.Progress != nil {
+		settings.Recorder = progressRecorder{opts.Progress}
 	}
 	theta0 := make([]float64, K*d+K)
 	res, err := optimize.Minimize(problem, theta0, settings, &optimize.LBFGS{Store: 10})
