@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fer-thesis/fer/datasets"
+	"github.com/gomlx/compute"
 )
 
 // testDataDir returns the directory holding the data sets: $FER_DATA_DIR if
@@ -47,7 +48,7 @@ func TestMNISTCNNSubset(t *testing.T) {
 	}
 	train := FromImageSet(mn.Train).Head(6000)
 	val := FromImageSet(mn.Test).Head(1000)
-	m := MNISTCNN()
+	m := MNISTCNN().WithBackend(trainingBackend(t))
 	if err := m.Compile(Adam(1e-3), SparseCategoricalCrossEntropy); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +63,27 @@ func TestMNISTCNNSubset(t *testing.T) {
 	if e.ValAccuracy < 0.90 {
 		t.Errorf("validation accuracy %.4f, want ≥ 0.90", e.ValAccuracy)
 	}
+}
+
+// trainingBackend returns the chosen backend, except that the pure-Go
+// backend is started with ops_sequential: with the default (independent ops
+// run in parallel), compute v0.1.3's worker pool can deadlock when a
+// parallel op waits in matmul's Saturate while the scheduler waits for a
+// worker (both wait on one sync.Cond that is only Signal-ed, and the wake-up
+// goes to the wrong waiter). On 2 cores sequential ops lose nothing: the
+// large matmuls are still parallel.
+func trainingBackend(t testing.TB) compute.Backend {
+	t.Helper()
+	choice := ChooseBackend()
+	if choice.Config != "go" {
+		return MustBackend()
+	}
+	b, err := NewBackend(BackendChoice{Config: "go:ops_sequential", Reason: "pure-Go backend, ops run sequentially"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Finalize)
+	return b
 }
 
 // testWriter sends progress lines to the test log.
