@@ -37,5 +37,15 @@ func Bars(title, yLabel string, categories, seriesNames []string, values [][]flo
 	}
 	p.NominalX(categories...)
 	p.Legend.Top = true
+	// Leave headroom above the tallest bar for the legend.
+	top := 0.0
+	for _, vals := range values {
+		for _, v := range vals {
+			top = max(top, v)
+		}
+	}
+	if top > 0 && n > 1 {
+		p.Y.Max = top * 1.2
+	}
 	return p, nil
 }
