@@ -59,8 +59,17 @@ func ChooseBackend() BackendChoice {
 	if p, ok := plugins["cpu"]; ok {
 		return BackendChoice{Config: "xla:cpu", Reason: "PJRT CPU plugin found at " + p}
 	}
-	return BackendChoice{Config: "go", Reason: "no PJRT plugin installed; pure-Go backend"}
+	return BackendChoice{Config: GoBackendConfig, Reason: "no PJRT plugin installed; pure-Go backend"}
 }
+
+// GoBackendConfig is the configuration ChooseBackend uses for the pure-Go
+// backend. It runs independent ops one after another ("ops_sequential"):
+// with compute v0.1.3's default of running them in parallel, its worker pool
+// can deadlock when a parallel op waits inside a matmul for a worker while
+// the scheduler waits for that op (seen in training runs here). Each large op
+// (matmul, convolution patches) is still parallel inside, so on a few cores
+// little is lost.
+const GoBackendConfig = "go:ops_sequential"
 
 // findJAXCUDAPlugin looks for the CUDA PJRT plugin shipped by JAX's pip packages
 // (jax_plugins/xla_cuda*/xla_cuda_plugin.so) in the site-packages directories

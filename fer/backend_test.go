@@ -20,7 +20,7 @@ func TestChooseBackendOfflineFallsBackToGo(t *testing.T) {
 		t.Skipf("a CUDA plugin is installed on this machine (%s)", p)
 	}
 	c := ChooseBackend()
-	if c.Config != "go" {
+	if c.Config != GoBackendConfig {
 		t.Skipf("a PJRT plugin is installed on this machine: %s", c)
 	}
 	b, err := NewBackend(c)
