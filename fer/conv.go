@@ -40,16 +40,34 @@ func kerasPadding(in, window, stride int, p Padding) (before, after, out int, er
 type convLowering int
 
 const (
-	// lowerAuto picks lowerPatches on the pure-Go backend and lowerNative elsewhere.
+	// lowerAuto picks lowerFast on the pure-Go backend and lowerNative elsewhere.
 	lowerAuto convLowering = iota
 	// lowerNative uses GoMLX's Convolve (the backend's ConvGeneral).
 	lowerNative
-	// lowerPatches uses im2col patches and one DotGeneral (see conv2DPatches).
+	// lowerPatches uses im2col patches and one DotGeneral, differentiated by
+	// GoMLX's autodiff (conv2DPatches).
 	lowerPatches
+	// lowerFast uses the same forward pass as lowerPatches with a hand-written
+	// backward pass (conv2DFast).
+	lowerFast
 )
 
+// String returns the lowering's name, as used in benchmark names.
+func (l convLowering) String() string {
+	switch l {
+	case lowerNative:
+		return "native"
+	case lowerPatches:
+		return "patches"
+	case lowerFast:
+		return "fast"
+	}
+	return "auto"
+}
+
 // convLoweringOverride, when not lowerAuto, forces a lowering: tests and
-// benchmarks use it to compare the two on the same backend.
+// benchmarks use it to compare them on the same backend. It is read when a
+// graph is built.
 var convLoweringOverride = lowerAuto
 
 // isGoBackend reports whether b is GoMLX's pure-Go backend. Its Name is
@@ -111,9 +129,10 @@ func newConv2DGeometry(x, kernel *Node, stride int, padding Padding) conv2DGeome
 // padding, and returns [batch, outHeight, outWidth, outChannels].
 //
 // It is the single place where the models' convolutions are lowered to the
-// backend. On the pure-Go backend it uses conv2DPatches (im2col + DotGeneral),
-// because that backend's ConvGeneral is a direct scalar loop that is one to two
-// orders of magnitude slower than its blocked, SIMD-capable DotGeneral; on any
+// backend. On the pure-Go backend it uses conv2DFast (im2col + DotGeneral, with
+// a hand-written backward pass), because that backend's ConvGeneral is a
+// direct scalar loop, one to two orders of magnitude slower than its blocked,
+// SIMD-capable DotGeneral; on any
 // other backend (XLA) it uses GoMLX's native Convolve, which XLA lowers to its
 // own optimized kernels.
 func conv2D(x, kernel *Node, stride int, padding Padding) *Node {
@@ -122,11 +141,14 @@ func conv2D(x, kernel *Node, stride int, padding Padding) *Node {
 	if lowering == lowerAuto {
 		lowering = lowerNative
 		if isGoBackend(x.Graph().Backend()) {
-			lowering = lowerPatches
+			lowering = lowerFast
 		}
 	}
-	if lowering == lowerPatches {
+	switch lowering {
+	case lowerPatches:
 		return conv2DPatches(x, kernel, g)
+	case lowerFast:
+		return conv2DFast(x, kernel, g)
 	}
 	return conv2DNative(x, kernel, g)
 }
@@ -161,28 +183,41 @@ func conv2DNative(x, kernel *Node, g conv2DGeometry) *Node {
 // [batch, outH, outW, kh·kw·inChannels], which are contracted with the kernel
 // reshaped to [kh·kw·inChannels, outChannels] by a single DotGeneral.
 //
-// Every op used (Concatenate, Slice, Reshape, DotGeneral) has a gradient in
-// GoMLX, so training differentiates through it with no custom code. The
-// contraction is laid out as the Go backend's "non-transposed" matmul
-// (lhs contracting axis last, rhs contracting axis first), so the forward pass
-// needs no transposes.
+// Every op used (Concatenate, Slice, Reshape, Transpose, DotGeneral) has a
+// gradient in GoMLX, so training differentiates through it with no custom
+// code. See patchesDot for how the contraction is laid out.
 func conv2DPatches(x, kernel *Node, g conv2DGeometry) *Node {
-	xp := zeroPadAxis(x, 1, g.padH)
-	xp = zeroPadAxis(xp, 2, g.padW)
-	s := g.stride
-	patches := make([]*Node, 0, g.kh*g.kw)
-	for i := range g.kh {
-		for j := range g.kw {
-			patches = append(patches, Slice(xp,
-				AxisRange(),
-				AxisRange(i, i+(g.outH-1)*s+1).Stride(s),
-				AxisRange(j, j+(g.outW-1)*s+1).Stride(s),
-				AxisRange()))
-		}
-	}
-	p := Concatenate(patches, 3) // [batch, outH, outW, kh*kw*cin], ordered (i, j, c) like the kernel.
+	p := im2col(x, g)
 	k := Reshape(kernel, g.kh*g.kw*g.cin, g.cout)
-	return DotGeneral(p, []int{3}, nil, k, []int{0}, nil)
+	return Reshape(patchesDot(p, k), g.batch, g.outH, g.outW, g.cout)
+}
+
+// useTransposedDot decides the layout of patchesDot; a variable so that
+// benchmarks can compare both layouts.
+var useTransposedDot = func(kp, cout int) bool { return kp > 2*cout }
+
+// patchesDot returns p·k for patches p [n, kp] and kernel k [kp, cout].
+//
+// The Go backend's matmul wants the lhs contracting axis last and the rhs
+// contracting axis either first ("non-transposed") or last ("transposed");
+// any other layout is first transposed by the backend, element by element,
+// which costs more than the matmul itself for the large patches matrix. The
+// forward product p·k is fine as it is, and so is the patches gradient
+// dy·kᵀ, but the kernel gradient pᵀ·dy, as GoMLX's autodiff writes it,
+// contracts the first axis of both operands and makes the backend transpose
+// the whole patches matrix (n·kp values) and dy (n·cout values).
+//
+// When kp > 2·cout it is cheaper to compute yᵀ = kᵀ·pᵀ (backend layout
+// "transposed": no copy) and transpose the result: the backward pass then
+// computes dkᵀ = dyᵀ·p with no copy of p, and dp from dyᵀ, at the price of
+// three transposes of n·cout values instead of one of n·(kp+cout).
+func patchesDot(p, k *Node) *Node {
+	kp, cout := k.Shape().Dimensions[0], k.Shape().Dimensions[1]
+	if useTransposedDot(kp, cout) {
+		yt := DotGeneral(Transpose(k, 0, 1), []int{1}, nil, p, []int{1}, nil) // [cout, n]
+		return Transpose(yt, 0, 1)
+	}
+	return DotGeneral(p, []int{1}, nil, k, []int{0}, nil)
 }
 
 // zeroPadAxis pads x with pad[0] zeros before and pad[1] zeros after on axis.

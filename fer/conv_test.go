@@ -130,8 +130,8 @@ func convTolerance(dtype dtypes.DType) float64 {
 	return 1e-5
 }
 
-// TestConv2DPatchesForward checks that the im2col lowering equals GoMLX's
-// Convolve on the Go backend.
+// TestConv2DPatchesForward checks that the im2col lowerings (conv2DPatches and
+// conv2DFast) equal GoMLX's Convolve on the Go backend.
 func TestConv2DPatchesForward(t *testing.T) {
 	backend := goBackendForTest(t)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -140,26 +140,30 @@ func TestConv2DPatchesForward(t *testing.T) {
 			t.Run(dtype.String()+"/"+c.String(), func(t *testing.T) {
 				x := randomTensor(rng, dtype, c.batch, c.h, c.w, c.cin)
 				k := randomTensor(rng, dtype, c.kh, c.kw, c.cin, c.cout)
-				outs := MustNewExec(backend, func(x, k *Node) (*Node, *Node) {
+				outs := MustNewExec(backend, func(x, k *Node) (*Node, *Node, *Node) {
 					g := newConv2DGeometry(x, k, c.stride, c.padding)
-					return conv2DPatches(x, k, g), conv2DNative(x, k, g)
+					return conv2DNative(x, k, g), conv2DPatches(x, k, g), conv2DFast(x, k, g)
 				}).MustExec(x, k)
-				if !outs[0].Shape().Equal(outs[1].Shape()) {
-					t.Fatalf("shape %s, native %s", outs[0].Shape(), outs[1].Shape())
+				for _, out := range outs[1:] {
+					if !out.Shape().Equal(outs[0].Shape()) {
+						t.Fatalf("shape %s, native %s", out.Shape(), outs[0].Shape())
+					}
 				}
 				_, _, wantH, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
 				_, _, wantW, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
 				if d := outs[0].Shape().Dimensions; d[1] != wantH || d[2] != wantW || d[3] != c.cout {
 					t.Fatalf("output shape %s, want spatial %dx%d and %d channels", outs[0].Shape(), wantH, wantW, c.cout)
 				}
-				assertClose(t, "forward", flat64(outs[0]), flat64(outs[1]), convTolerance(dtype))
+				assertClose(t, "patches", flat64(outs[1]), flat64(outs[0]), convTolerance(dtype))
+				assertClose(t, "fast", flat64(outs[2]), flat64(outs[0]), convTolerance(dtype))
 			})
 		}
 	}
 }
 
 // TestConv2DPatchesGradientMatchesNative checks that the gradients of the
-// im2col lowering, w.r.t. input and kernel, equal those of GoMLX's Convolve.
+// im2col lowerings, w.r.t. input and kernel, equal those of GoMLX's Convolve
+// (through conv2DNative, which works around its even-kernel bug).
 func TestConv2DPatchesGradientMatchesNative(t *testing.T) {
 	backend := goBackendForTest(t)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -173,22 +177,27 @@ func TestConv2DPatchesGradientMatchesNative(t *testing.T) {
 				r := randomTensor(rng, dtype, c.batch, oh, ow, c.cout)
 				outs := MustNewExec(backend, func(x, k, r *Node) []*Node {
 					g := newConv2DGeometry(x, k, c.stride, c.padding)
-					fast := Gradient(ReduceAllSum(Mul(conv2DPatches(x, k, g), r)), x, k)
-					native := Gradient(ReduceAllSum(Mul(conv2DNative(x, k, g), r)), x, k)
-					return append(fast, native...)
+					var grads []*Node
+					for _, lower := range []func(x, kernel *Node, g conv2DGeometry) *Node{conv2DNative, conv2DPatches, conv2DFast} {
+						grads = append(grads, Gradient(ReduceAllSum(Mul(lower(x, k, g), r)), x, k)...)
+					}
+					return grads
 				}).MustExec(x, k, r)
-				assertClose(t, "d/dx", flat64(outs[0]), flat64(outs[2]), convTolerance(dtype))
-				assertClose(t, "d/dkernel", flat64(outs[1]), flat64(outs[3]), convTolerance(dtype))
+				for i, name := range []string{"patches", "fast"} {
+					assertClose(t, name+" d/dx", flat64(outs[2+2*i]), flat64(outs[0]), convTolerance(dtype))
+					assertClose(t, name+" d/dkernel", flat64(outs[3+2*i]), flat64(outs[1]), convTolerance(dtype))
+				}
 			})
 		}
 	}
 }
 
 // conv2DLowerings names the lowerings under test, so that the finite
-// difference check covers both the im2col lowering and the native one (with its
+// difference check covers the im2col lowerings and the native one (with its
 // even-kernel workaround, see conv2DNative).
 var conv2DLowerings = map[string]func(x, kernel *Node, g conv2DGeometry) *Node{
 	"patches": conv2DPatches,
+	"fast":    conv2DFast,
 	"native":  conv2DNative,
 }
 
@@ -311,5 +320,40 @@ func TestConv2DLoweringChoice(t *testing.T) {
 				panic(err) // Exec reports the panic raised while building the graph as an error.
 			}
 		})
+	}
+}
+
+// TestConv2DFastGradientPlumbing checks conv2DFast's custom gradients in the
+// situations a model creates: stacked convolutions, an output used twice,
+// gradients requested only for the kernels (the first layer's input is data),
+// and two Gradient calls on the same graph.
+func TestConv2DFastGradientPlumbing(t *testing.T) {
+	backend := goBackendForTest(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := randomTensor(rng, dtypes.Float64, 2, 9, 8, 3)
+	k1 := randomTensor(rng, dtypes.Float64, 3, 3, 3, 4)
+	k2 := randomTensor(rng, dtypes.Float64, 2, 2, 4, 5)
+	model := func(lowering convLowering, x, k1, k2 *Node) *Node {
+		lower := conv2DNative
+		if lowering == lowerFast {
+			lower = conv2DFast
+		}
+		h := lower(x, k1, newConv2DGeometry(x, k1, 2, Same))
+		h = Add(Tanh(h), Mul(h, h)) // h used twice.
+		y := lower(h, k2, newConv2DGeometry(h, k2, 1, Valid))
+		return ReduceAllSum(Mul(Tanh(y), y))
+	}
+	results := make(map[convLowering][]*tensors.Tensor)
+	for _, lowering := range []convLowering{lowerNative, lowerFast} {
+		results[lowering] = MustNewExec(backend, func(x, k1, k2 *Node) []*Node {
+			loss := model(lowering, x, k1, k2)
+			kernelsOnly := Gradient(loss, k1, k2)
+			all := Gradient(loss, x, k1, k2)
+			return append(kernelsOnly, all...)
+		}).MustExec(x, k1, k2)
+	}
+	names := []string{"d/dk1 (kernels only)", "d/dk2 (kernels only)", "d/dx", "d/dk1", "d/dk2"}
+	for i, name := range names {
+		assertClose(t, name, flat64(results[lowerFast][i]), flat64(results[lowerNative][i]), 1e-12)
 	}
 }
