@@ -2,6 +2,7 @@ package fer
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
@@ -67,8 +68,29 @@ func (l convLowering) String() string {
 
 // convLoweringOverride, when not lowerAuto, forces a lowering: tests and
 // benchmarks use it to compare them on the same backend. It is read when a
-// graph is built.
+// graph is built, and set at start-up from $FER_CONV (see ConvLoweringEnv).
 var convLoweringOverride = lowerAuto
+
+// ConvLoweringEnv names the environment variable that forces how conv2D is
+// lowered, for benchmarks and for checking a result against GoMLX's own
+// convolution: "native" (GoMLX's Convolve), "patches" (im2col differentiated
+// by GoMLX) or "fast" (im2col with the hand-written backward pass). Unset or
+// "auto": "fast" on the pure-Go backend, "native" on the others.
+const ConvLoweringEnv = "FER_CONV"
+
+func init() {
+	switch v := os.Getenv(ConvLoweringEnv); v {
+	case "", "auto":
+	case "native":
+		convLoweringOverride = lowerNative
+	case "patches":
+		convLoweringOverride = lowerPatches
+	case "fast":
+		convLoweringOverride = lowerFast
+	default:
+		fmt.Fprintf(os.Stderr, "fer: ignoring $%s=%q (want native, patches, fast or auto)\n", ConvLoweringEnv, v)
+	}
+}
 
 // isGoBackend reports whether b is GoMLX's pure-Go backend. Its Name is
 // "Go Backend" and its String is "go" (compute v0.1.3); both are checked so a

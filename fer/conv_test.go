@@ -19,12 +19,13 @@ var (
 	testGoBackendErr  error
 )
 
-// goBackendForTest returns a process-wide pure-Go backend, whatever
-// $GOMLX_BACKEND says: the fast conv lowering exists for that backend.
+// goBackendForTest returns a process-wide pure-Go backend, configured as the
+// project's default (GoBackendConfig), whatever $GOMLX_BACKEND says: the fast
+// conv lowering exists for that backend.
 func goBackendForTest(tb testing.TB) compute.Backend {
 	tb.Helper()
 	testGoBackendOnce.Do(func() {
-		testGoBackend, testGoBackendErr = NewBackend(BackendChoice{Config: "go", Reason: "tests"})
+		testGoBackend, testGoBackendErr = NewBackend(BackendChoice{Config: GoBackendConfig, Reason: "tests"})
 	})
 	if testGoBackendErr != nil {
 		tb.Fatalf("creating the Go backend: %v", testGoBackendErr)
