@@ -138,3 +138,27 @@ func TestConfusionMatrixPlot(t *testing.T) {
 		t.Error("short row: want error")
 	}
 }
+
+func TestFeatureMaps(t *testing.T) {
+	acts := make([]float32, 4*4*3)
+	for i := range acts {
+		acts[i] = float32(i % 7)
+	}
+	g, err := FeatureMaps("maps", acts, 4, 4, 3, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Images) != 2 || g.Captions[1] != "#1" {
+		t.Fatalf("grid %+v", g)
+	}
+	// Channel 0 holds acts[0], acts[3], ... = 0,3,6,2,5,1,4,0,...: min 0 → 0, max 6 → 255.
+	if g.Images[0][0] != 0 || g.Images[0][2] != 255 {
+		t.Errorf("channel 0 scaled to %v", g.Images[0])
+	}
+	if _, err := g.PNG(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FeatureMaps("x", acts[:5], 4, 4, 3, 2, 2); err == nil {
+		t.Error("wrong size: want error")
+	}
+}
