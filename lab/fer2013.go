@@ -1,0 +1,480 @@
+package lab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fer-thesis/fer/calibration"
+	"github.com/fer-thesis/fer/datasets"
+	"github.com/fer-thesis/fer/fer"
+	"gonum.org/v1/gonum/mat"
+)
+
+// The models of the thesis's table 8.2 that this package trains.
+const (
+	Logistic = "logistic"
+	FC       = "fc"
+	CNN      = "cnn"
+)
+
+// Thesis holds the test accuracies the thesis reports for each model.
+var Thesis = map[string]float64{Logistic: 0.33, FC: 0.39, CNN: 0.66}
+
+// Technique names each model as the thesis's table does.
+var Technique = map[string]string{
+	Logistic: "Multinomial logistic regression (L2, L-BFGS)",
+	FC:       "Fully connected network (fer-fc)",
+	CNN:      "Convolutional network (fer-cnn)",
+}
+
+// FER2013Options configures FER2013. Zero values give the thesis's settings
+// in "full" mode and small subsets in "quick" mode.
+type FER2013Options struct {
+	DataDir string   // default datasets.DataDir()
+	OutDir  string   // results folder (created); required
+	Mode    string   // "quick" or "full"; default fer.RunMode()
+	Models  []string // default Logistic, FC, CNN
+	// TrainSubset, if > 0, trains on the first TrainSubset training faces
+	// (quick mode default 2,000).
+	TrainSubset int
+	// EvalSubset, if > 0, validates and tests on the first EvalSubset faces
+	// of PublicTest and PrivateTest (quick mode default 1,000; full mode uses
+	// both splits whole, as the thesis does).
+	EvalSubset int
+	// Epochs per network; 0 takes the thesis's (FC 5, CNN 50) in full mode
+	// and 1 in quick mode.
+	FCEpochs, CNNEpochs int
+	// LogisticMaxIter is the L-BFGS iteration limit; 0 takes the thesis's
+	// 10,000 in full mode and 200 in quick mode.
+	LogisticMaxIter int
+	// Progress receives progress lines; nil discards them.
+	Progress io.Writer
+}
+
+// Calibration summarises temperature scaling of a model: T fitted on the
+// PublicTest logits, metrics on PrivateTest before and after.
+type Calibration struct {
+	T                       float64
+	Before, After           calibration.Report
+	AccuracyUnchanged       bool
+	TemperatureAtBound      bool
+	TemperatureNote         string
+	ValidationNLLBefore     float64
+	ValidationNLLAfterScale float64
+}
+
+// ModelResult is one row of the results table with everything behind it.
+type ModelResult struct {
+	Model          string
+	Technique      string
+	Settings       string
+	Backend        string
+	TestAccuracy   float64 // PrivateTest
+	ValAccuracy    float64 // PublicTest
+	ThesisAccuracy float64
+	KagglePosition string
+	Seconds        float64 // training wall time
+	Epochs         int     // epochs trained (networks) or L-BFGS iterations
+	PlannedEpochs  int
+	Converged      bool // logistic regression: L-BFGS met its tolerance
+	Confusion      fer.ConfusionMatrix
+	History        *fer.History `json:",omitempty"`
+	Calibration    *Calibration `json:",omitempty"`
+}
+
+// Complete reports whether the model was trained with all planned epochs.
+func (r *ModelResult) Complete() bool { return r.Epochs >= r.PlannedEpochs }
+
+// FER2013Results is what FER2013 returns and writes to OutDir/results.json.
+type FER2013Results struct {
+	Mode        string
+	TrainImages int
+	TestImages  int // PrivateTest faces evaluated (PublicTest: the same number)
+	Models      []*ModelResult
+}
+
+func (o *FER2013Options) defaults() error {
+	if o.OutDir == "" {
+		return errors.New("lab: OutDir is required")
+	}
+	if o.DataDir == "" {
+		o.DataDir = datasets.DataDir()
+	}
+	if o.Mode == "" {
+		o.Mode = fer.RunMode()
+	}
+	if o.Mode != "quick" && o.Mode != "full" {
+		return fmt.Errorf("lab: mode %q, want quick or full", o.Mode)
+	}
+	quick := o.Mode == "quick"
+	if len(o.Models) == 0 {
+		o.Models = []string{Logistic, FC, CNN}
+	}
+	for _, m := range o.Models {
+		if _, ok := Thesis[m]; !ok {
+			return fmt.Errorf("lab: unknown model %q (want %s, %s or %s)", m, Logistic, FC, CNN)
+		}
+	}
+	pick := func(v *int, q, f int) {
+		if *v == 0 {
+			if quick {
+				*v = q
+			} else {
+				*v = f
+			}
+		}
+	}
+	pick(&o.TrainSubset, 2000, 0)
+	pick(&o.EvalSubset, 1000, 0)
+	pick(&o.FCEpochs, 1, 5)
+	pick(&o.CNNEpochs, 1, 50)
+	pick(&o.LogisticMaxIter, 200, 10000)
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	return nil
+}
+
+// FER2013 reproduces the thesis's chapter 8 table: it trains the models on
+// Training (or a subset), validates on PublicTest and tests on PrivateTest,
+// calibrates the networks by temperature scaling fitted on PublicTest, and
+// writes OutDir/results.json, OutDir/<model>.json and the logits as CSV
+// (label,z_0,…,z_6: the format of fer calibrate). It resumes: a model whose
+// result file exists with the same settings is not retrained, and networks
+// continue from their last checkpoint (OutDir/checkpoints/<model>).
+func FER2013(opts FER2013Options) (*FER2013Results, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	start := time.Now()
+	data, err := datasets.LoadFER2013Dir(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	head := func(s *datasets.ImageSet, n int) *datasets.ImageSet {
+		if n <= 0 || n >= s.Len() {
+			return s
+		}
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return s.Subset(idx)
+	}
+	train := head(data.Training, opts.TrainSubset)
+	data = &datasets.FER2013{Training: data.Training, PublicTest: head(data.PublicTest, opts.EvalSubset), PrivateTest: head(data.PrivateTest, opts.EvalSubset)}
+	fmt.Fprintf(opts.Progress, "FER2013 loaded in %s: training on %d faces, validating on %d, testing on %d (mode %s)\n",
+		time.Since(start).Round(time.Millisecond), train.Len(), data.PublicTest.Len(), data.PrivateTest.Len(), opts.Mode)
+	res := &FER2013Results{Mode: opts.Mode, TrainImages: train.Len(), TestImages: data.PrivateTest.Len()}
+	for _, name := range opts.Models {
+		var r *ModelResult
+		var err error
+		switch name {
+		case Logistic:
+			r, err = runLogistic(train, data, opts)
+		default:
+			r, err = runNetwork(name, train, data, opts)
+		}
+		if err != nil {
+			return res, fmt.Errorf("lab: %s: %w", name, err)
+		}
+		res.Models = append(res.Models, r)
+		if err := writeJSON(filepath.Join(opts.OutDir, "results.json"), res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func settingsOf(name string, opts FER2013Options, train int) string {
+	switch name {
+	case Logistic:
+		return fmt.Sprintf("standardized pixels, C=1, L-BFGS max_iter=%d, tol=1e-4, %d training faces%s", opts.LogisticMaxIter, train, evalNote(opts))
+	case FC:
+		return fmt.Sprintf("Adam(0.001), batch 32, %d epochs, %d training faces%s", opts.FCEpochs, train, evalNote(opts))
+	default:
+		return fmt.Sprintf("Adam(0.001), batch 32, %d epochs, %d training faces%s", opts.CNNEpochs, train, evalNote(opts))
+	}
+}
+
+func evalNote(opts FER2013Options) string {
+	if opts.EvalSubset > 0 {
+		return fmt.Sprintf(", tested on the first %d faces of each test split", opts.EvalSubset)
+	}
+	return ""
+}
+
+// cached returns the saved result of a model if it was produced with the same settings.
+func cached(path, settings string) *ModelResult {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var r ModelResult
+	if json.Unmarshal(data, &r) != nil || r.Settings != settings || !r.Complete() {
+		return nil
+	}
+	return &r
+}
+
+func toDense(s *datasets.ImageSet) (*mat.Dense, []int) {
+	n, d := s.Len(), s.Height*s.Width
+	X := mat.NewDense(n, d, nil)
+	raw := X.RawMatrix().Data
+	for i, p := range s.Pixels {
+		raw[i] = float64(p)
+	}
+	return X, s.IntLabels()
+}
+
+func runLogistic(train *datasets.ImageSet, data *datasets.FER2013, opts FER2013Options) (*ModelResult, error) {
+	settings := settingsOf(Logistic, opts, train.Len())
+	path := filepath.Join(opts.OutDir, Logistic+".json")
+	if r := cached(path, settings); r != nil {
+		fmt.Fprintf(opts.Progress, "%s: reusing %s (test accuracy %.4f)\n", Logistic, path, r.TestAccuracy)
+		return r, nil
+	}
+	Xtr, ytr := toDense(train)
+	Xval, yval := toDense(data.PublicTest)
+	Xte, yte := toDense(data.PrivateTest)
+	std := fer.FitStandardizer(Xtr)
+	std.Transform(Xtr)
+	std.Transform(Xval)
+	std.Transform(Xte)
+	fmt.Fprintf(opts.Progress, "%s: L-BFGS on %d×%d standardized pixels (max %d iterations)\n", Logistic, train.Len(), 48*48, opts.LogisticMaxIter)
+	t0 := time.Now()
+	m, info, err := fer.FitSoftmaxL2(Xtr, ytr, len(datasets.EmotionNames), fer.SoftmaxL2Options{
+		C: 1, MaxIter: opts.LogisticMaxIter, Tol: 1e-4,
+		Progress: func(it int, f, g float64) {
+			if it%50 == 0 {
+				fmt.Fprintf(opts.Progress, "  iteration %d: objective %.6f, |gradient|∞ %.2e (%s)\n", it, f, g, time.Since(t0).Round(time.Second))
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &ModelResult{Model: Logistic, Technique: Technique[Logistic], Settings: settings, Backend: "gonum (float64, CPU)",
+		ThesisAccuracy: Thesis[Logistic], Seconds: time.Since(t0).Seconds(), Epochs: info.Iterations,
+		PlannedEpochs: info.Iterations, Converged: info.Converged}
+	fmt.Fprintf(opts.Progress, "%s: %s after %d iterations in %s\n", Logistic, info.Status, info.Iterations, info.Duration.Round(time.Second))
+	valLogits, testLogits := denseRows(m.Logits(Xval)), denseRows(m.Logits(Xte))
+	if err := finish(r, valLogits, yval, testLogits, yte, false, opts); err != nil {
+		return nil, err
+	}
+	return r, writeJSON(path, r)
+}
+
+func denseRows(Z *mat.Dense) [][]float64 {
+	n, _ := Z.Dims()
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = append([]float64(nil), Z.RawRowView(i)...)
+	}
+	return out
+}
+
+func float64Rows(rows [][]float32) [][]float64 {
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		out[i] = make([]float64, len(r))
+		for j, v := range r {
+			out[i][j] = float64(v)
+		}
+	}
+	return out
+}
+
+func runNetwork(name string, train *datasets.ImageSet, data *datasets.FER2013, opts FER2013Options) (*ModelResult, error) {
+	settings := settingsOf(name, opts, train.Len())
+	path := filepath.Join(opts.OutDir, name+".json")
+	if r := cached(path, settings); r != nil {
+		fmt.Fprintf(opts.Progress, "%s: reusing %s (test accuracy %.4f)\n", name, path, r.TestAccuracy)
+		return r, nil
+	}
+	arch, epochs := "fer-fc", opts.FCEpochs
+	if name == CNN {
+		arch, epochs = "fer-cnn", opts.CNNEpochs
+	}
+	m, err := fer.New(arch)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Compile(fer.Adam(0.001), fer.SparseCategoricalCrossEntropy); err != nil {
+		return nil, err
+	}
+	_, choice, err := fer.Backend()
+	if err != nil {
+		return nil, err
+	}
+	trainData, val, test := fer.FromImageSet(train), fer.FromImageSet(data.PublicTest), fer.FromImageSet(data.PrivateTest)
+	fmt.Fprintf(opts.Progress, "%s: %s, %d epochs, batch 32, on %s\n", name, arch, epochs, choice.Config)
+	t0 := time.Now()
+	h, err := m.Fit(trainData, fer.FitOptions{Epochs: epochs, BatchSize: 32, Validation: &val,
+		CheckpointDir: filepath.Join(opts.OutDir, "checkpoints", name), Progress: opts.Progress})
+	if err != nil {
+		return nil, err
+	}
+	secs := 0.0
+	for _, s := range h.Seconds {
+		secs += s
+	}
+	r := &ModelResult{Model: name, Technique: Technique[name], Settings: settings, Backend: choice.Config,
+		ThesisAccuracy: Thesis[name], Seconds: secs, Epochs: h.Len(), PlannedEpochs: epochs, History: &h}
+	fmt.Fprintf(opts.Progress, "%s: %d epochs (%s this call)\n", name, h.Len(), time.Since(t0).Round(time.Second))
+	valLogits, err := m.Logits(val)
+	if err != nil {
+		return nil, err
+	}
+	testLogits, err := m.Logits(test)
+	if err != nil {
+		return nil, err
+	}
+	if err := finish(r, float64Rows(valLogits), data.PublicTest.IntLabels(), float64Rows(testLogits), data.PrivateTest.IntLabels(), true, opts); err != nil {
+		return nil, err
+	}
+	return r, writeJSON(path, r)
+}
+
+// finish computes accuracies, the confusion matrix and (for networks) the
+// calibration, and writes the logits.
+func finish(r *ModelResult, valLogits [][]float64, yval []int, testLogits [][]float64, yte []int, calibrate bool, opts FER2013Options) error {
+	for _, f := range []struct {
+		split  string
+		logits [][]float64
+		y      []int
+	}{{"publictest", valLogits, yval}, {"privatetest", testLogits, yte}} {
+		if err := WriteLogitsCSV(filepath.Join(opts.OutDir, r.Model+"_"+f.split+"_logits.csv"), f.logits, f.y); err != nil {
+			return err
+		}
+	}
+	argmaxAll := func(rows [][]float64) []int {
+		out := make([]int, len(rows))
+		for i, z := range rows {
+			for k := range z {
+				if z[k] > z[out[i]] {
+					out[i] = k
+				}
+			}
+		}
+		return out
+	}
+	var err error
+	r.Confusion, err = fer.NewConfusionMatrix(yte, argmaxAll(testLogits), len(datasets.EmotionNames))
+	if err != nil {
+		return err
+	}
+	r.TestAccuracy = r.Confusion.Accuracy()
+	vc, err := fer.NewConfusionMatrix(yval, argmaxAll(valLogits), len(datasets.EmotionNames))
+	if err != nil {
+		return err
+	}
+	r.ValAccuracy = vc.Accuracy()
+	r.KagglePosition = KagglePosition(r.TestAccuracy)
+	fmt.Fprintf(opts.Progress, "%s: PublicTest accuracy %.4f, PrivateTest accuracy %.4f (thesis %.2f)\n", r.Model, r.ValAccuracy, r.TestAccuracy, r.ThesisAccuracy)
+	if !calibrate {
+		return nil
+	}
+	fit, err := calibration.FitTemperature(valLogits, yval)
+	if err != nil {
+		return err
+	}
+	before, err := calibration.EvaluateLogits(testLogits, yte, 10)
+	if err != nil {
+		return err
+	}
+	scaled := make([][]float64, len(testLogits))
+	for i, z := range testLogits {
+		scaled[i] = make([]float64, len(z))
+		for k, v := range z {
+			scaled[i][k] = v / fit.T
+		}
+	}
+	after, err := calibration.EvaluateLogits(scaled, yte, 10)
+	if err != nil {
+		return err
+	}
+	r.Calibration = &Calibration{T: fit.T, Before: before, After: after, AccuracyUnchanged: before.Accuracy == after.Accuracy,
+		TemperatureAtBound: fit.AtBound, TemperatureNote: fit.Note, ValidationNLLBefore: fit.NLLBefore, ValidationNLLAfterScale: fit.NLLAfter}
+	fmt.Fprintf(opts.Progress, "%s: temperature %.3f; PrivateTest ECE %.4f → %.4f, NLL %.4f → %.4f\n", r.Model, fit.T, before.ECE, after.ECE, before.NLL, after.NLL)
+	return nil
+}
+
+// WriteLogitsCSV writes one line per example: label,z_0,…,z_{K-1}, with a
+// header, atomically.
+func WriteLogitsCSV(path string, logits [][]float64, labels []int) error {
+	if len(logits) != len(labels) {
+		return fmt.Errorf("logits %s: %d rows and %d labels", path, len(logits), len(labels))
+	}
+	var b strings.Builder
+	b.WriteString("label")
+	if len(logits) > 0 {
+		for k := range logits[0] {
+			fmt.Fprintf(&b, ",z_%d", k)
+		}
+	}
+	b.WriteByte('\n')
+	for i, z := range logits {
+		b.WriteString(strconv.Itoa(labels[i]))
+		for _, v := range z {
+			b.WriteByte(',')
+			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		b.WriteByte('\n')
+	}
+	return writeAtomic(path, []byte(b.String()))
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("lab: encoding %s: %w", path, err)
+	}
+	return writeAtomic(path, append(data, '\n'))
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("lab: writing %s: %w", path, err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("lab: writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("lab: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadFER2013Results reads OutDir/results.json written by FER2013.
+func LoadFER2013Results(outDir string) (*FER2013Results, error) {
+	path := filepath.Join(outDir, "results.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no results in %s (run: go run ./cmd/fer reproduce fer2013 --out %s): %w", outDir, outDir, err)
+		}
+		return nil, err
+	}
+	var r FER2013Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
