@@ -67,20 +67,15 @@ func TestMNISTCNNSubset(t *testing.T) {
 	}
 }
 
-// trainingBackend returns the chosen backend, except that the pure-Go
-// backend is started with ops_sequential: with the default (independent ops
-// run in parallel), compute v0.1.3's worker pool can deadlock when a
-// parallel op waits in matmul's Saturate while the scheduler waits for a
-// worker (both wait on one sync.Cond that is only Signal-ed, and the wake-up
-// goes to the wrong waiter). On 2 cores sequential ops lose nothing: the
-// large matmuls are still parallel.
+// trainingBackend returns the chosen backend, but never the pure-Go one
+// with parallel op scheduling ($GOMLX_BACKEND=go), whose worker pool can
+// deadlock in compute v0.1.3 (see GoBackendConfig).
 func trainingBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	choice := ChooseBackend()
-	if choice.Config != "go" {
+	if ChooseBackend().Config != "go" {
 		return MustBackend()
 	}
-	b, err := NewBackend(BackendChoice{Config: "go:ops_sequential", Reason: "pure-Go backend, ops run sequentially"})
+	b, err := NewBackend(BackendChoice{Config: GoBackendConfig, Reason: "pure-Go backend, ops run sequentially"})
 	if err != nil {
 		t.Fatal(err)
 	}
