@@ -130,6 +130,9 @@ var figureCounter int
 func ShowPNG(png []byte, name string) {
 	if gonbui.IsNotebook {
 		gonbui.DisplayPNG(png)
+		// Wait until GoNB has the image: a cell program that exits right
+		// after displaying can otherwise lose it (seen under heavy load).
+		gonbui.Sync()
 		return
 	}
 	dir := os.Getenv("FER_FIG_DIR")
@@ -189,6 +192,7 @@ func inNotebook() bool { return gonbui.IsNotebook }
 func ShowHTML(html string) {
 	if inNotebook() {
 		gonbui.DisplayHTML(html)
+		gonbui.Sync()
 		return
 	}
 	fmt.Println(html)
