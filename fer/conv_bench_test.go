@@ -52,7 +52,7 @@ var benchLowerings = []convLowering{lowerNative, lowerPatches, lowerFast}
 const convBenchBatch = 32
 
 // benchConvLayer is one convolution of a benchmarked stack, followed by a
-// bias, a ReLU and a max-pool, as in the thesis' CNNs.
+// bias, a ReLU and a max-pool (the models' maxPool2D), as in the thesis' CNNs.
 type benchConvLayer struct {
 	filters, kernel int
 	padding         Padding
@@ -108,7 +108,7 @@ func (s benchConvStack) trainStepGraph(inputs []*Node) []*Node {
 		x = Add(x, ExpandLeftToRank(bias, 4))
 		x = Max(x, ZerosLike(x)) // ReLU
 		if l.poolWindow > 0 {
-			x = MaxPool(x).Window(l.poolWindow).Strides(l.poolStride).NoPadding().Done()
+			x = maxPool2D(x, l.poolWindow, l.poolStride, Valid) // The models' pooling (pool.go).
 		}
 	}
 	loss := ReduceAllMean(Mul(x, x))

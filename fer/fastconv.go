@@ -23,7 +23,7 @@ import (
 //
 // conv2DFast computes instead
 //
-//	dkernelᵀ = dyᵀ · p                 (only dy, n·cout values, is transposed)
+//	dkernel  = pᵀ · dy                 (only the smaller of p and dy is transposed)
 //	dx       = Σ_ij place_ij(dy · k_ijᵀ)  (one matmul per kernel tap; place_ij is a Pad,
 //	                                    which the backend runs as block copies)
 //
@@ -52,9 +52,16 @@ func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
 	var p *Node  // [n, kh*kw*cin], the patches, reused by the kernel gradient.
 	var dk *Node // The kernel gradient, when computed; the input gradient's matmuls are scheduled after it.
 	kernelGrad := func(_, _ *Node) *Node {
-		dyT := Transpose(capturedDY("kernel"), 0, 1)            // [cout, n]
-		dkT := DotGeneral(dyT, []int{1}, nil, p, []int{0}, nil) // [cout, kh*kw*cin]
-		dk = Reshape(Transpose(dkT, 0, 1), g.kh, g.kw, g.cin, g.cout)
+		// pᵀ·dy contracts n, the first axis of both: the backend's matmul wants it
+		// last on the lhs, so the smaller of p and dy is transposed.
+		dy := capturedDY("kernel")
+		if kp := g.kh * g.kw * g.cin; kp < g.cout { // E.g. a first layer on 1-channel images.
+			dk = DotGeneral(Transpose(p, 0, 1), []int{1}, nil, dy, []int{0}, nil) // [kh*kw*cin, cout]
+		} else {
+			dkT := DotGeneral(Transpose(dy, 0, 1), []int{1}, nil, p, []int{0}, nil) // [cout, kh*kw*cin]
+			dk = Transpose(dkT, 0, 1)
+		}
+		dk = Reshape(dk, g.kh, g.kw, g.cin, g.cout)
 		return dk
 	}
 	inputGrad := func(_, _ *Node) *Node {
