@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,8 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fer-thesis/fer/calibration"
@@ -411,29 +410,14 @@ func finish(r *ModelResult, valLogits [][]float64, yval []int, testLogits [][]fl
 	return nil
 }
 
-// WriteLogitsCSV writes one line per example: label,z_0,…,z_{K-1}, with a
-// header, atomically.
+// WriteLogitsCSV writes logits in the format of fer calibrate (see
+// calibration.WriteLogitsCSV), atomically: a reader never sees half a file.
 func WriteLogitsCSV(path string, logits [][]float64, labels []int) error {
-	if len(logits) != len(labels) {
-		return fmt.Errorf("logits %s: %d rows and %d labels", path, len(logits), len(labels))
+	var b bytes.Buffer
+	if err := calibration.WriteLogitsCSV(&b, logits, labels); err != nil {
+		return fmt.Errorf("logits %s: %w", path, err)
 	}
-	var b strings.Builder
-	b.WriteString("label")
-	if len(logits) > 0 {
-		for k := range logits[0] {
-			fmt.Fprintf(&b, ",z_%d", k)
-		}
-	}
-	b.WriteByte('\n')
-	for i, z := range logits {
-		b.WriteString(strconv.Itoa(labels[i]))
-		for _, v := range z {
-			b.WriteByte(',')
-			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		b.WriteByte('\n')
-	}
-	return writeAtomic(path, []byte(b.String()))
+	return writeAtomic(path, b.Bytes())
 }
 
 func writeJSON(path string, v any) error {

@@ -48,7 +48,7 @@ func TestWriteLogitsCSVReadsBackInCalibrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
-	if string(data) != "label,z_0,z_1,z_2\n1,1,2,0.5\n2,0.1,-3,2\n" {
+	if string(data) != "label,z0,z1,z2\n1,1,2,0.5\n2,0.1,-3,2\n" {
 		t.Errorf("csv:\n%s", data)
 	}
 	if err := WriteLogitsCSV(path, [][]float64{{1}}, nil); err == nil {
