@@ -40,5 +40,9 @@ func Describe() string {
 	if v := os.Getenv(ModeEnv); v != "" && !strings.EqualFold(v, "quick") && !strings.EqualFold(v, "full") {
 		mode += fmt.Sprintf(" ($%s=%q is not quick or full)", ModeEnv, v)
 	}
-	return fmt.Sprintf("backend: %s — %s\nmode:    %s (set %s=full for the thesis's settings)", c.Config, c.Reason, mode, ModeEnv)
+	hint := fmt.Sprintf("subsets and few epochs; set %s=full for the thesis's settings", ModeEnv)
+	if RunMode() == "full" {
+		hint = "the thesis's settings"
+	}
+	return fmt.Sprintf("backend: %s — %s\nmode:    %s (%s)", c.Config, c.Reason, mode, hint)
 }
