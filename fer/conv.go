@@ -154,9 +154,9 @@ func newConv2DGeometry(x, kernel *Node, stride int, padding Padding) conv2DGeome
 // backend. On the pure-Go backend it uses conv2DFast (im2col + DotGeneral, with
 // a hand-written backward pass), because that backend's ConvGeneral is a
 // direct scalar loop, one to two orders of magnitude slower than its blocked,
-// SIMD-capable DotGeneral; on any
-// other backend (XLA) it uses GoMLX's native Convolve, which XLA lowers to its
-// own optimized kernels.
+// SIMD-capable DotGeneral; on any other backend (XLA) it uses GoMLX's native
+// Convolve, which XLA lowers to its own optimized kernels. $FER_CONV
+// (ConvLoweringEnv) overrides the choice.
 func conv2D(x, kernel *Node, stride int, padding Padding) *Node {
 	g := newConv2DGeometry(x, kernel, stride, padding)
 	lowering := convLoweringOverride
@@ -184,8 +184,9 @@ func conv2D(x, kernel *Node, stride int, padding Padding) *Node {
 // out shifted by one pixel). That gradient is built at graph level, so it
 // affects every backend. To stay exact, an even kernel axis is extended to odd
 // size with a trailing zero tap, and the padding after is grown by one so the
-// output size does not change: the extra tap only ever multiplies zeros or
-// adds x·0, so values are identical and the gradients become correct.
+// output size does not change: the extra tap adds x·0 = 0 to each output
+// (for finite x), so values are identical and the gradients become correct,
+// at the price of (k+1)/k more multiply-adds on that axis.
 func conv2DNative(x, kernel *Node, g conv2DGeometry) *Node {
 	padH, padW := g.padH, g.padW
 	if g.kh%2 == 0 {
@@ -214,16 +215,18 @@ func conv2DPatches(x, kernel *Node, g conv2DGeometry) *Node {
 	return Reshape(patchesDot(p, k), g.batch, g.outH, g.outW, g.cout)
 }
 
-// useTransposedDot decides the layout of patchesDot; a variable so that
-// benchmarks can compare both layouts.
-var useTransposedDot = func(kp, cout int) bool { return kp > 2*cout }
+// useTransposedDot decides the layout of patchesDot (see there).
+func useTransposedDot(kp, cout int) bool { return kp > 2*cout }
 
 // patchesDot returns p·k for patches p [n, kp] and kernel k [kp, cout].
 //
 // The Go backend's matmul wants the lhs contracting axis last and the rhs
 // contracting axis either first ("non-transposed") or last ("transposed");
 // any other layout is first transposed by the backend, element by element,
-// which costs more than the matmul itself for the large patches matrix. The
+// which costs more than the matmul itself for the large patches matrix. (The
+// autodiff gradient of any DotGeneral also ends with a transpose, even an
+// identity one, which the backend copies element by element: conv2DFast
+// avoids both.) The
 // forward product p·k is fine as it is, and so is the patches gradient
 // dy·kᵀ, but the kernel gradient pᵀ·dy, as GoMLX's autodiff writes it,
 // contracts the first axis of both operands and makes the backend transpose
