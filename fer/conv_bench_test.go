@@ -178,3 +178,36 @@ func BenchmarkConvLayer(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkModelTrainStep measures whole training steps (forward, backward,
+// Adam) of mnist-cnn and fer-cnn at batch 32 through Model.Bench, on the
+// project's default backend, reporting "img/s" and "cpu-ms/op" like the conv
+// benchmarks. It is the benchmark to profile where a model's time goes:
+//
+//	GOEXPERIMENT=simd GOMAXPROCS=1 go test ./fer -run '^$' -bench ModelTrainStep -benchtime 8x -cpuprofile cpu.prof
+//	go tool pprof -top -cum fer.test cpu.prof
+//
+// $FER_CONV selects the convolution lowering (see ConvLoweringEnv).
+func BenchmarkModelTrainStep(b *testing.B) {
+	for _, name := range []string{"mnist-cnn", "fer-cnn"} {
+		b.Run(name, func(b *testing.B) {
+			m, err := New(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Compiles the graphs and warms up.
+			if _, err := m.Bench(BenchOptions{Batch: convBenchBatch, Steps: 1, Warmup: 2}); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			cpu0 := processCPUTime()
+			r, err := m.Bench(BenchOptions{Batch: convBenchBatch, Steps: b.N})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cpu := processCPUTime() - cpu0
+			b.ReportMetric(r.ImagesPerSec, "img/s")
+			b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
