@@ -44,10 +44,11 @@ func (s *ImageSet) Shift(dx, dy int) *ImageSet {
 	return out
 }
 
-// Translate returns a deterministic version of MNIST-C's "translate"
-// corruption: every image of s moved by its own integer offset (dx, dy),
+// Translate moves every image of s by its own integer offset (dx, dy),
 // drawn uniformly from [-maxShift, maxShift]² without (0, 0), with the
-// uncovered area filled with 0. The offsets, one per image, come from
+// uncovered area filled with 0. This is milder than MNIST-C's "translate"
+// corruption, which moves every digit by exactly (±s, ±s); for that, use
+// TranslateDiagonal. The offsets, one per image, come from
 // NewRandomState(seed) (one RandomState.Interval draw per image) and are
 // returned too. maxShift must be at least 1; the thesis uses 3.
 func Translate(s *ImageSet, maxShift int, seed uint32) (*ImageSet, [][2]int, error) {
