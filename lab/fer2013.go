@@ -54,6 +54,10 @@ type FER2013Options struct {
 	// LogisticMaxIter is the L-BFGS iteration limit; 0 takes the thesis's
 	// 10,000 in full mode and 200 in quick mode.
 	LogisticMaxIter int
+	// Seed seeds the networks' initialization, dropout and shuffling; 0
+	// takes fer.DefaultSeed. Runs that differ only in the seed show how much
+	// of a network's test accuracy is luck (see the chapter 8 notebook).
+	Seed int64
 	// Progress receives progress lines; nil discards them.
 	Progress io.Writer
 }
@@ -83,7 +87,8 @@ type ModelResult struct {
 	Seconds        float64 // training wall time
 	Epochs         int     // epochs trained (networks) or L-BFGS iterations
 	PlannedEpochs  int
-	Converged      bool // logistic regression: L-BFGS met its tolerance
+	Seed           int64 `json:",omitempty"` // networks: the seed of initialization, dropout and shuffling
+	Converged      bool  // logistic regression: L-BFGS met its tolerance
 	Confusion      fer.ConfusionMatrix
 	History        *fer.History `json:",omitempty"`
 	Calibration    *Calibration `json:",omitempty"`
@@ -136,6 +141,9 @@ func (o *FER2013Options) defaults() error {
 	pick(&o.FCEpochs, 1, 5)
 	pick(&o.CNNEpochs, 1, 50)
 	pick(&o.LogisticMaxIter, 200, 10000)
+	if o.Seed == 0 {
+		o.Seed = fer.DefaultSeed
+	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
@@ -201,15 +209,24 @@ func settingsOf(name string, opts FER2013Options, train int) string {
 	case Logistic:
 		return fmt.Sprintf("standardized pixels, C=1, L-BFGS max_iter=%d, tol=1e-4, %d training faces%s", opts.LogisticMaxIter, train, evalNote(opts))
 	case FC:
-		return fmt.Sprintf("Adam(0.001), batch 32, %d epochs, %d training faces%s", opts.FCEpochs, train, evalNote(opts))
+		return fmt.Sprintf("Adam(0.001), batch 32, %d epochs, %d training faces%s%s", opts.FCEpochs, train, evalNote(opts), seedNote(opts))
 	default:
-		return fmt.Sprintf("Adam(0.001), batch 32, %d epochs, %d training faces%s", opts.CNNEpochs, train, evalNote(opts))
+		return fmt.Sprintf("Adam(0.001), batch 32, %d epochs, %d training faces%s%s", opts.CNNEpochs, train, evalNote(opts), seedNote(opts))
 	}
 }
 
 func evalNote(opts FER2013Options) string {
 	if opts.EvalSubset > 0 {
 		return fmt.Sprintf(", tested on the first %d faces of each test split", opts.EvalSubset)
+	}
+	return ""
+}
+
+// seedNote names a network's seed in its settings; the default seed is left
+// out so that results saved before seeds were an option still match.
+func seedNote(opts FER2013Options) string {
+	if opts.Seed != fer.DefaultSeed {
+		return fmt.Sprintf(", seed %d", opts.Seed)
 	}
 	return ""
 }
@@ -310,6 +327,7 @@ func runNetwork(name string, train *datasets.ImageSet, data *datasets.FER2013, o
 	if err != nil {
 		return nil, err
 	}
+	m = m.WithSeed(opts.Seed)
 	if err := m.Compile(fer.Adam(0.001), fer.SparseCategoricalCrossEntropy); err != nil {
 		return nil, err
 	}
@@ -330,7 +348,7 @@ func runNetwork(name string, train *datasets.ImageSet, data *datasets.FER2013, o
 		secs += s
 	}
 	r := &ModelResult{Model: name, Technique: Technique[name], Settings: settings, Backend: choice.Config,
-		ThesisAccuracy: Thesis[name], Seconds: secs, Epochs: h.Len(), PlannedEpochs: epochs, History: &h}
+		ThesisAccuracy: Thesis[name], Seed: opts.Seed, Seconds: secs, Epochs: h.Len(), PlannedEpochs: epochs, History: &h}
 	fmt.Fprintf(opts.Progress, "%s: %d epochs (%s this call)\n", name, h.Len(), time.Since(t0).Round(time.Second))
 	valLogits, err := m.Logits(val)
 	if err != nil {

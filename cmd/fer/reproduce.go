@@ -30,6 +30,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	fcEpochs := fs.Int("fc-epochs", 0, "FC epochs (0: 5 in full mode, 1 in quick)")
 	cnnEpochs := fs.Int("cnn-epochs", 0, "CNN epochs (0: 50 in full mode, 1 in quick)")
 	lrIter := fs.Int("logistic-iter", 0, "L-BFGS iteration limit (0: 10,000 in full mode, 200 in quick)")
+	seed := fs.Int64("seed", 0, "seed of the networks' initialization, dropout and shuffling (0: the default, 1)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
@@ -38,7 +39,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		*out = "out/reproduce-fer2013-" + *mode
 	}
 	opts := lab.FER2013Options{DataDir: *data, OutDir: *out, Mode: *mode, Models: strings.Split(*models, ","),
-		TrainSubset: *subset, FCEpochs: *fcEpochs, CNNEpochs: *cnnEpochs, LogisticMaxIter: *lrIter, Progress: stdout}
+		TrainSubset: *subset, FCEpochs: *fcEpochs, CNNEpochs: *cnnEpochs, LogisticMaxIter: *lrIter, Seed: *seed, Progress: stdout}
 	if *quiet {
 		opts.Progress = io.Discard
 	}
