@@ -13,7 +13,7 @@ export GOTOOLCHAIN := local
 
 OUT := out
 
-.PHONY: all test-setup install notebooks notebooks-update test vet unit test-notebooks kernel uninstall clean
+.PHONY: all test-setup install notebooks notebooks-update test vet unit test-notebooks test-book book kernel uninstall clean
 
 all: notebooks
 
@@ -35,6 +35,13 @@ notebooks: install
 notebooks-update: install
 	go run ./cmd/fer notebooks --mode $(FER_MODE) --out $(OUT)/notebooks --update
 
+# A static HTML site of the notebooks (as committed, with the outputs of a
+# real run) for people who only want to read: out/book/index.html.
+# BOOK_FROM=out/notebooks publishes a fresh execution instead.
+BOOK_FROM ?= notebooks
+book:
+	go run ./cmd/fer book --from $(BOOK_FROM) --out $(OUT)/book
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n "$$unformatted" ]]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go build ./...
@@ -51,7 +58,11 @@ test-setup:
 test-notebooks:
 	JUPYTER_DATA_DIR=$(CURDIR)/$(OUT)/test-jupyter go run ./cmd/fer notebooks --mode quick --out $(OUT)/test-notebooks --min-images 1
 
-test: test-setup vet unit test-notebooks
+# The book of the notebooks just executed in quick mode (checked: links, figures).
+test-book:
+	go run ./cmd/fer book --from $(OUT)/test-notebooks --out $(OUT)/test-book
+
+test: test-setup vet unit test-notebooks test-book
 
 clean:
 	rm -rf $(OUT)

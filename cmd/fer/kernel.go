@@ -68,7 +68,7 @@ func runNotebooks(args []string, stdout, stderr io.Writer) error {
 	mode := fs.String("mode", envOr("FER_MODE", "quick"), "quick (subsets, few epochs) or full (the thesis's settings)")
 	html := fs.Bool("html", true, "also export HTML")
 	update := fs.Bool("update", false, "copy each executed notebook back over its source (to commit outputs of a real run)")
-	minImages := fs.Int("min-images", 0, "fail if a notebook has fewer image/png outputs than this")
+	minImages := fs.Int("min-images", 0, "fail if a notebook with code cells has fewer image/png outputs than this")
 	timeout := fs.Duration("timeout", 30*time.Minute, "per-cell timeout")
 	verbose := fs.Bool("v", false, "show nbconvert's output")
 	if err := fs.Parse(args); err != nil {
@@ -102,7 +102,7 @@ func runNotebooks(args []string, stdout, stderr io.Writer) error {
 		if rep != nil {
 			fmt.Fprintf(stdout, "  %s\n", rep)
 		}
-		if err == nil && rep.Images < *minImages {
+		if err == nil && rep.Cells > 0 && rep.Images < *minImages { // a prose-only notebook (the index) has no figures to check
 			err = fmt.Errorf("%s: %d image/png outputs, want at least %d", p, rep.Images, *minImages)
 		}
 		if err != nil {
