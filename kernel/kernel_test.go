@@ -93,17 +93,30 @@ func TestInstallTwiceUninstallAndExecute(t *testing.T) {
 		writeNotebook(t, nb, []string{
 			"import (\n\t\"fmt\"\n\t\"github.com/fer-thesis/fer/kernel\"\n)\n\n%%\nfmt.Println(\"module:\", kernel.ModulePath)",
 			"%%\nfmt.Println(\"second cell\")",
+			// fer.Fit's progress bar: an HTML display updated in place.
+			"import \"github.com/fer-thesis/fer/fer\"\n\n%%\n" +
+				"m, _ := fer.NewSequential(fer.Input(2), fer.Dense{Units: 1, Activation: fer.ActSigmoid})\n" +
+				"pts := make([][2]float64, 64)\nlabels := make([]int, 64)\n" +
+				"for i := range pts { pts[i] = [2]float64{float64(i%8), float64(i/8)}; labels[i] = i % 2 }\n" +
+				"if _, err := m.Fit(fer.FromPoints(pts, labels), fer.FitOptions{Epochs: 2}); err != nil { panic(err) }",
 		})
 		rep, err := Execute(nb, RunOptions{OutDir: t.TempDir(), Mode: "quick", Timeout: 10 * time.Minute})
 		if err != nil {
 			t.Fatalf("execute: %v", err)
 		}
-		if rep.Cells != 2 || !rep.OK() {
+		if rep.Cells != 3 || !rep.OK() {
 			t.Fatalf("report %+v", rep)
 		}
 		out, _ := os.ReadFile(rep.Path)
 		if !strings.Contains(string(out), "module: github.com/fer-thesis/fer") {
 			t.Errorf("executed notebook lacks the cell's output:\n%s", out)
+		}
+		// The saved notebook keeps the display's last state: epoch 2, both
+		// batches done, as one display (updated, not appended to).
+		if n := strings.Count(string(out), "<progress value"); n != 1 {
+			t.Errorf("want one progress display, found %d:\n%s", n, out)
+		} else if !strings.Contains(string(out), "Epoch 2/2 <progress value=\\\"2\\\" max=\\\"2\\\"") {
+			t.Errorf("progress display is not in its final state:\n%s", out)
 		}
 
 		bad := filepath.Join(t.TempDir(), "bad.ipynb")
