@@ -13,7 +13,7 @@ export GOTOOLCHAIN := local
 
 OUT := out
 
-.PHONY: all test-setup install notebooks notebooks-update test vet unit test-notebooks test-book book kernel uninstall clean
+.PHONY: all test-setup install notebooks notebooks-update test vet unit test-notebooks test-book browser-test book kernel uninstall clean
 
 all: notebooks
 
@@ -62,7 +62,12 @@ test-notebooks:
 test-book:
 	go run ./cmd/fer book --from $(OUT)/test-notebooks --out $(OUT)/test-book
 
-test: test-setup vet unit test-notebooks test-book
+# The chapter 5 notebook run in Jupyter Notebook by headless Chromium (outputs
+# cleared first); screenshots in out/browser.
+browser-test: test-setup
+	JUPYTER_DATA_DIR=$(CURDIR)/$(OUT)/test-jupyter OUT_DIR=$(CURDIR)/$(OUT)/browser scripts/browser-test.sh
+
+test: test-setup vet unit test-notebooks test-book browser-test
 
 clean:
 	rm -rf $(OUT)
