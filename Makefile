@@ -13,7 +13,7 @@ export GOTOOLCHAIN := local
 
 OUT := out
 
-.PHONY: all test-setup install notebooks notebooks-update test vet unit test-notebooks test-book browser-test book kernel uninstall clean
+.PHONY: all test-setup install notebooks notebooks-update test vet unit test-notebooks test-book browser-test lint-docker book kernel uninstall clean
 
 all: notebooks
 
@@ -51,8 +51,9 @@ unit:
 	go test -timeout 30m ./...
 
 # Tests use a kernel installed into a scratch Jupyter dir.
+# (--build: the same call as the Dockerfile's last RUN step.)
 test-setup:
-	JUPYTER_DATA_DIR=$(CURDIR)/$(OUT)/test-jupyter scripts/install.sh
+	JUPYTER_DATA_DIR=$(CURDIR)/$(OUT)/test-jupyter scripts/install.sh --build
 
 # Notebooks in quick mode, executed into a scratch folder.
 test-notebooks:
@@ -67,7 +68,12 @@ test-book:
 browser-test: test-setup
 	JUPYTER_DATA_DIR=$(CURDIR)/$(OUT)/test-jupyter OUT_DIR=$(CURDIR)/$(OUT)/browser scripts/browser-test.sh
 
-test: test-setup vet unit test-notebooks test-book browser-test
+# Lint the Dockerfile without Docker: BuildKit's parser and checks for VARIANT=cpu and cuda,
+# every RUN a call of scripts/install.sh, COPY sources present (tools/dockerlint).
+lint-docker:
+	scripts/lint-dockerfile.sh
+
+test: test-setup lint-docker vet unit test-notebooks test-book browser-test
 
 clean:
 	rm -rf $(OUT)
