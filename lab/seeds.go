@@ -32,7 +32,8 @@ type SeedStudy struct {
 }
 
 // LoadSeedStudy reads OutDir/<model>.json from each results folder of dirs
-// (folders without it are skipped, so a glob may include unfinished runs)
+// (folders without it, and paths that are not folders, are skipped, so a
+// glob may include unfinished runs and their logs)
 // and summarises them. Runs must share the settings but the seed; two runs
 // of the same seed are an error.
 func LoadSeedStudy(model string, dirs ...string) (*SeedStudy, error) {
@@ -40,6 +41,9 @@ func LoadSeedStudy(model string, dirs ...string) (*SeedStudy, error) {
 	seen := map[int64]string{}
 	var settings string
 	for _, dir := range dirs {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			continue // a glob may also match log files beside the folders
+		}
 		path := filepath.Join(dir, model+".json")
 		data, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {

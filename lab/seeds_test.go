@@ -27,6 +27,7 @@ func TestLoadSeedStudy(t *testing.T) {
 		write("c", ModelResult{Model: FC, Settings: base + ", seed 3", Seed: 3, ValAccuracy: 0.35, TestAccuracy: 0.35, Epochs: 5, PlannedEpochs: 5}),
 		write("d", ModelResult{Model: FC, Settings: base + ", seed 4", Seed: 4, ValAccuracy: 0.99, TestAccuracy: 0.99, Epochs: 2, PlannedEpochs: 5}), // unfinished: skipped
 		filepath.Join(root, "missing"),
+		filepath.Join(root, "b", FC+".json"), // a file, not a folder: skipped
 	}
 	s, err := LoadSeedStudy(FC, dirs...)
 	if err != nil {
