@@ -218,3 +218,30 @@ func TestHistoryFrom(t *testing.T) {
 		t.Errorf("JSON round trip: %+v, %v", j, err)
 	}
 }
+
+func TestSGDMomentumInFit(t *testing.T) {
+	needBackend(t)
+	d := testCircles(256, 0.05, 4)
+	m, err := NewSequential(Input(2), Dense{Units: 16, Activation: ActTanh}, Dense{Units: 1, Activation: ActSigmoid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(SGDMomentum(0.05, 0.9, true), BinaryCrossEntropy); err != nil {
+		t.Fatal(err)
+	}
+	h, err := m.Fit(d, FitOptions{Epochs: 6, Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Loss[len(h.Loss)-1] >= h.Loss[0] {
+		t.Errorf("Nesterov SGD did not lower the loss: %v", h.Loss)
+	}
+	t.Logf("losses with SGDMomentum(0.05, 0.9, true): %.4f", h.Loss)
+	if got := SGDMomentum(1e-4, 0.9, true).String(); got != "SGD(lr=0.0001, momentum=0.9, nesterov=true)" {
+		t.Errorf("String: %q", got)
+	}
+	bad, _ := NewSequential(Input(2), Dense{Units: 1, Activation: ActSigmoid})
+	if err := bad.Compile(SGDMomentum(0.1, 1.5, false), BinaryCrossEntropy); err == nil || !strings.Contains(err.Error(), "momentum must be in [0, 1)") {
+		t.Errorf("momentum 1.5: %v", err)
+	}
+}
