@@ -19,6 +19,6 @@ func (r *FER2013Results) Table() (header []string, rows [][]string) {
 			m.KagglePosition, fmt.Sprintf("%.0f s", m.Seconds), m.Backend, settings})
 	}
 	rows = append(rows, []string{"ResNet-50 pretrained on VGGFace2 (transfer learning)", "not run", "0.72", "1st", "—", "—",
-		"needs the keras-vggface weights, which cannot be downloaded here"})
+		"needs the keras-vggface weights, which cannot be downloaded here; model and loader: fer.FERResNet50, docs/transfer.md"})
 	return header, rows
 }
