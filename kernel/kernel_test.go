@@ -157,3 +157,37 @@ func writeNotebook(t *testing.T, path string, sources []string) {
 		t.Fatal(err)
 	}
 }
+
+// TestInterruptTraining presses the kernel's stop button (a Jupyter
+// interrupt) during a long fer.Fit and checks that the cell stops promptly
+// and the kernel keeps working (testdata/interrupt.py, through
+// jupyter_client, which Jupyter brings).
+func TestInterruptTraining(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds GoNB and runs Jupyter; skipped with -short")
+	}
+	python := "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import jupyter_client").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("jupyter_client missing in CI")
+		}
+		t.Skip("no jupyter_client")
+	}
+	dataDir := t.TempDir()
+	if _, _, err := Install(Options{JupyterDataDir: dataDir}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, "testdata/interrupt.py")
+	cmd.Env = append(os.Environ(), "JUPYTER_DATA_DIR="+dataDir)
+	out, err := cmd.CombinedOutput()
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "FAIL") || strings.HasPrefix(l, "progress") || strings.HasPrefix(l, "next cell") {
+			lines = append(lines, l)
+		}
+	}
+	t.Log(strings.Join(lines, "\n"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tail(string(out), 3000))
+	}
+}
