@@ -80,8 +80,9 @@ func SaveLogitsCSV[F float32 | float64](path string, logits [][]F, labels []int)
 
 // ReadLogitsCSV reads rows of label,z_0,...,z_{K-1}: an integer label in
 // 0..K-1 and K ≥ 2 finite logits, the same K on every row. A first line whose
-// first field is not a number is a header and is skipped. Errors name the
-// input (name), the line and the field (1-based).
+// first field is not a number is a header and is skipped; blank lines are
+// skipped. Errors name the input (name), the line and the field (1-based,
+// with its role: label or z_j).
 func ReadLogitsCSV(r io.Reader, name string) (logits [][]float64, labels []int, err error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -109,13 +110,20 @@ func ReadLogitsCSV(r io.Reader, name string) (logits [][]float64, labels []int, 
 			width, wLine = len(rec), line
 		}
 		if len(rec) != width {
-			return nil, nil, fmt.Errorf("%s:%d: %d fields, want %d like line %d", name, line, len(rec), width, wLine)
+			return nil, nil, fmt.Errorf("%s:%d: %d fields, want %d (a label and %d logits, like line %d)", name, line, len(rec), width, width-1, wLine)
 		}
 		row := make([]float64, width-1)
 		for j, field := range rec {
+			what := "label"
+			if j > 0 {
+				what = fmt.Sprintf("z_%d", j-1)
+			}
 			v, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, nil, fmt.Errorf("%s:%d: field %d: %q is not a finite number", name, line, j+1, field)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: field %d (%s): %q is not a number", name, line, j+1, what, field)
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, nil, fmt.Errorf("%s:%d: field %d (%s): %q is not a finite number", name, line, j+1, what, field)
 			}
 			if j == 0 {
 				if v != math.Trunc(v) || v < 0 || v > float64(width-2) {

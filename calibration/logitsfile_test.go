@@ -53,10 +53,10 @@ func TestLogitsCSVRoundTrip(t *testing.T) {
 
 func TestLogitsCSVErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"label,z0,z1\n0,1,2\n1,1\n", "in.csv:3: 2 fields, want 3 like line 2"},
+		{"label,z0,z1\n0,1,2\n1,1\n", "in.csv:3: 2 fields, want 3 (a label and 2 logits, like line 2)"},
 		{"0,1,2\n3,1,2\n", `in.csv:2: field 1 (label): "3" is not a class in 0..1`},
-		{"0,1,x\n", `in.csv:1: field 3: "x" is not a finite number`},
-		{"0,1,NaN\n", `in.csv:1: field 3: "NaN" is not a finite number`},
+		{"0,1,x\n", `in.csv:1: field 3 (z_1): "x" is not a number`},
+		{"0,1,NaN\n", `in.csv:1: field 3 (z_1): "NaN" is not a finite number`},
 		{"0,1\n", "in.csv:1: 2 fields, want a label and at least 2 logits"},
 		{"label,z0,z1\n", "in.csv: no data rows"},
 	} {

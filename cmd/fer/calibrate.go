@@ -1,15 +1,10 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/fer-thesis/fer/calibration"
 	"github.com/fer-thesis/fer/viz"
@@ -90,13 +85,13 @@ e.g. validation logits), and the metrics of softmax(z/T).
 		return errUsage
 	}
 
-	z, y, err := readLogitsFile(*logitsPath)
+	z, y, err := calibration.LoadLogitsCSV(*logitsPath)
 	if err != nil {
 		return err
 	}
 	fitZ, fitY, fitFile := z, y, *logitsPath
 	if *fitPath != "" {
-		if fitZ, fitY, err = readLogitsFile(*fitPath); err != nil {
+		if fitZ, fitY, err = calibration.LoadLogitsCSV(*fitPath); err != nil {
 			return err
 		}
 		fitFile = *fitPath
@@ -161,84 +156,4 @@ e.g. validation logits), and the metrics of softmax(z/T).
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
-}
-
-// readLogitsFile reads a CSV of label,z_0,...,z_{J-1} rows (see
-// readLogits), naming the file in errors.
-func readLogitsFile(path string) ([][]float64, []int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err // *PathError names the file
-	}
-	defer f.Close()
-	return readLogits(f, path)
-}
-
-// readLogits parses rows of label,z_0,...,z_{J-1}: an integer label in
-// 0..J-1 and J ≥ 2 finite logits, the same J on every row. A first line whose
-// first field is not a number is a header and is skipped; blank lines are
-// skipped. Errors name the file, the line and the field (1-based).
-func readLogits(r io.Reader, name string) ([][]float64, []int, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	var (
-		logits [][]float64
-		labels []int
-		first  = true
-		width  int // fields per row, fixed by the first data row
-		wLine  int
-	)
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if first {
-			first = false
-			if _, err := strconv.ParseFloat(strings.TrimSpace(rec[0]), 64); err != nil {
-				continue // header
-			}
-		}
-		if width == 0 {
-			if len(rec) < 3 {
-				return nil, nil, fmt.Errorf("%s:%d: %d fields, want a label and at least 2 logits (label,z_0,...,z_{J-1})", name, line, len(rec))
-			}
-			width, wLine = len(rec), line
-		}
-		if len(rec) != width {
-			return nil, nil, fmt.Errorf("%s:%d: %d fields, want %d (a label and %d logits, like line %d)", name, line, len(rec), width, width-1, wLine)
-		}
-		row := make([]float64, width-1)
-		for j, field := range rec {
-			what := "label"
-			if j > 0 {
-				what = fmt.Sprintf("z_%d", j-1)
-			}
-			v, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s:%d: field %d (%s): %q is not a number", name, line, j+1, what, field)
-			}
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, nil, fmt.Errorf("%s:%d: field %d (%s): %q is not a finite number", name, line, j+1, what, field)
-			}
-			if j == 0 {
-				if v != math.Trunc(v) || v < 0 || v > float64(width-2) {
-					return nil, nil, fmt.Errorf("%s:%d: field 1 (label): %q is not a class in 0..%d", name, line, field, width-2)
-				}
-				labels = append(labels, int(v))
-				continue
-			}
-			row[j-1] = v
-		}
-		logits = append(logits, row)
-	}
-	if len(logits) == 0 {
-		return nil, nil, fmt.Errorf("%s: no data rows (want label,z_0,...,z_{J-1} per line)", name)
-	}
-	return logits, labels, nil
 }
