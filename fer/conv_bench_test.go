@@ -106,7 +106,7 @@ func (s benchConvStack) trainStepGraph(inputs []*Node) []*Node {
 		kernel, bias := params[2*i], params[2*i+1]
 		x = conv2D(x, kernel, 1, l.padding)
 		x = Add(x, ExpandLeftToRank(bias, 4))
-		x = Max(x, ZerosLike(x)) // ReLU
+		x = relu(x) // The models' ReLU (fastops.go).
 		if l.poolWindow > 0 {
 			x = maxPool2D(x, l.poolWindow, l.poolStride, Valid) // The models' pooling (pool.go).
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 )
@@ -39,7 +38,7 @@ func (a Activation) check() error {
 func (a Activation) apply(x *Node) *Node {
 	switch a {
 	case ActReLU:
-		return activation.Relu(x)
+		return relu(x) // fastops.go
 	case ActSigmoid:
 		return Sigmoid(x)
 	case ActTanh:

@@ -73,6 +73,9 @@ func maxPool2D(x *Node, window, stride int, padding Padding) *Node {
 	if paddings[0] != [2]int{} || paddings[1] != [2]int{} {
 		x = padConst(x, paddings, math.Inf(-1))
 	}
+	if useFastOps(x) {
+		return maxPool2DFast(x, window, stride)
+	}
 	dims := x.Shape().Dimensions
 	oh := (dims[1]-window)/stride + 1
 	ow := (dims[2]-window)/stride + 1

@@ -1,0 +1,145 @@
+package fer
+
+import (
+	"os"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/support/exceptions"
+)
+
+// This file holds the ReLU and max-pooling lowerings used on the pure-Go
+// backend. GoMLX builds the gradient of Max(a, b) as
+// v·NonNegativeIndicator(a-b) = v·Sign(Sign(a-b)+1) (and v·(1-that) for b):
+// five to seven element-wise passes, two of them through the Go backend's
+// Sign, a branchy scalar loop. ReLU is Max(x, 0) and the max-pool of pool.go
+// is a chain of Max, so before this file about a sixth of a training step of
+// the thesis's CNNs went to Sign alone (see BENCHMARKS.md).
+//
+// On other backends (XLA) GoMLX's own ops are kept: XLA fuses them.
+
+// FastOpsEnv names the environment variable that, set to "off", makes relu
+// and maxPool2D use GoMLX's Max-based graphs on the pure-Go backend too: for
+// benchmarking before/after with one binary, and for checking results.
+const FastOpsEnv = "FER_FASTOPS"
+
+// fastOpsOff, when true, disables this file's lowerings (tests set it to
+// compare with GoMLX's graphs); it is set at start-up from $FER_FASTOPS.
+var fastOpsOff = os.Getenv(FastOpsEnv) == "off"
+
+// useFastOps reports whether x's graph gets this file's lowerings: on the
+// pure-Go backend, unless fastOpsOff.
+func useFastOps(x *Node) bool { return !fastOpsOff && isGoBackend(x.Graph().Backend()) }
+
+// relu returns max(x, 0). On the pure-Go backend it is built as
+// Where(x < 0, 0, x), whose gradient is a single Where; elsewhere it is
+// GoMLX's activation.Relu (Max(x, 0)).
+//
+// Both have the same values (including NaN, which propagates: NaN < 0 is
+// false) and the same gradient rule at x == 0: GoMLX's Max passes the
+// gradient to its first operand on ties, so the derivative at 0 is 1, and so
+// is it here (Keras/TensorFlow use 0 there; it only matters for
+// pre-activations that are exactly zero).
+func relu(x *Node) *Node {
+	if !useFastOps(x) {
+		return activation.Relu(x)
+	}
+	zero := ScalarZero(x.Graph(), x.DType())
+	return Where(LessThan(x, zero), zero, x)
+}
+
+// maxPool2DFast is the pure-Go backend's lowering of maxPool2D for an
+// unpadded x, shaped [batch, height, width, channels]: the window×window max
+// is taken as a max over window rows of a max over window columns (two 1D
+// max-pools, maxPoolAxis), each with a hand-written gradient.
+//
+// The values are those of the direct window² maximum (max is exact). The
+// gradient goes, as in pool.go's Max chain, to the first maximum of each
+// window in row-major order: the column pass picks the first maximal column
+// within each row, the row pass the first row whose maximum is the window's,
+// which together is the first maximal cell in row-major order.
+//
+// Besides avoiding Max's gradient, the two passes need 2·window slices and
+// pads instead of window², which matters for the 3×3 windows of fer-cnn.
+func maxPool2DFast(x *Node, window, stride int) *Node {
+	return maxPoolAxis(maxPoolAxis(x, 2, window, stride), 1, window, stride)
+}
+
+// maxPoolAxis max-pools x along one axis with the given window and stride,
+// without padding: out[.., o, ..] = max_t x[.., o·stride + t, ..] for t in
+// [0, window).
+//
+// The gradient w.r.t. x routes the output's gradient of each window to its
+// first maximal tap t (ties go to the smallest t): with hit_t = (tap_t ==
+// out), g_t = v where hit_t and no earlier tap hit; the last tap takes what
+// is left (it must be the maximum if no earlier tap was). That is 2 Where and
+// 1 Equal per tap on output-sized tensors. Each g_t is then placed back at
+// rows t, t+stride, ... of x by a Pad (block copies), and the window pads are
+// summed.
+//
+// The custom gradient uses the construction of conv2DFast (fastconv.go): the
+// forward value is computed under StopGradient, a scalar zero that depends on
+// an identity of x (with the custom gradient) is added to it, and the
+// output's gradient is captured by a custom gradient on the output, which
+// autodiff visits first.
+func maxPoolAxis(x *Node, axis, window, stride int) *Node {
+	n := x.Shape().Dimensions[axis]
+	outLen := (n-window)/stride + 1
+	span := (outLen-1)*stride + 1
+	rank := x.Rank()
+	tap := func(t int) *Node {
+		specs := make([]SliceAxisSpec, rank)
+		for i := range specs {
+			specs[i] = AxisRange()
+		}
+		specs[axis] = AxisRange(t, t+span).Stride(stride)
+		return Slice(x, specs...)
+	}
+
+	var dy *Node // Gradient w.r.t. the output, captured by its custom gradient.
+	var taps []*Node
+	var m *Node
+	xr := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+		if dy == nil {
+			exceptions.Panicf("maxPoolAxis: gradient w.r.t. the input requested before the output's gradient was seen")
+		}
+		zero := ScalarZero(x.Graph(), x.DType())
+		rem := dy
+		var sum *Node
+		for t := range window {
+			g := rem
+			if t < window-1 {
+				hit := Equal(taps[t], m)
+				g = Where(hit, rem, zero)
+				rem = Where(hit, zero, rem)
+			}
+			pads := make([]PadAxis, rank)
+			pads[axis] = PadAxis{Start: t, End: n - t - span, Interior: stride - 1}
+			g = Pad(g, zero, pads...)
+			if sum == nil {
+				sum = g
+			} else {
+				sum = Add(sum, g)
+			}
+		}
+		return sum
+	})
+	for t := range window {
+		s := tap(t)
+		taps = append(taps, s)
+		if m == nil {
+			m = s
+		} else {
+			m = Max(m, s)
+		}
+	}
+	y := StopGradient(m)
+	// With Same padding x holds -inf, so the zero is a Where with a constant
+	// false condition rather than 0·x (= NaN for infinities).
+	g := x.Graph()
+	zero := Where(Const(g, false), firstElement(xr), ScalarZero(g, x.DType()))
+	return IdentityWithCustomGradient(Add(y, zero), func(_, v *Node) *Node {
+		dy = v
+		return v
+	})
+}

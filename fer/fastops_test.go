@@ -1,0 +1,149 @@
+package fer
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// withFastOps builds f with fastops.go's lowerings enabled or not (graphs are
+// built synchronously inside Exec, so the switch only affects f).
+func withFastOps[T any](on bool, f func() T) T {
+	saved := fastOpsOff
+	fastOpsOff = !on
+	defer func() { fastOpsOff = saved }()
+	return f()
+}
+
+// tiedTensor returns a tensor of small integers in [-levels, levels]: plenty
+// of exact ties and exact zeros, to test tie rules.
+func tiedTensor(rng *rand.Rand, dtype dtypes.DType, levels int, dims ...int) *tensors.Tensor {
+	t := randomTensor(rng, dtype, dims...)
+	f := flat64(t)
+	for i := range f {
+		f[i] = float64(rng.IntN(2*levels+1) - levels)
+	}
+	if dtype == dtypes.Float32 {
+		f32 := make([]float32, len(f))
+		for i, v := range f {
+			f32[i] = float32(v)
+		}
+		return tensors.FromFlatDataAndDimensions(f32, dims...)
+	}
+	return tensors.FromFlatDataAndDimensions(f, dims...)
+}
+
+// TestReLUFastMatchesMax checks that relu on the Go backend (Where) has the
+// values and the gradient of GoMLX's activation.Relu (Max(x, 0)), bit for
+// bit, including at x == 0 (derivative 1 for both) and with ties.
+func TestReLUFastMatchesMax(t *testing.T) {
+	backend := goBackendForTest(t)
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		for _, tied := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/tied=%v", dtype, tied), func(t *testing.T) {
+				x := randomTensor(rng, dtype, 3, 5, 4, 6)
+				if tied {
+					x = tiedTensor(rng, dtype, 2, 3, 5, 4, 6)
+				}
+				r := randomTensor(rng, dtype, 3, 5, 4, 6)
+				outs := MustNewExec(backend, func(x, r *Node) []*Node {
+					var res []*Node
+					for _, on := range []bool{false, true} {
+						y := withFastOps(on, func() *Node { return relu(x) })
+						res = append(res, y, Gradient(ReduceAllSum(Mul(y, r)), x)[0])
+					}
+					return res
+				}).MustExec(x, r)
+				if !slices.Equal(flat64(outs[2]), flat64(outs[0])) {
+					t.Errorf("relu values differ from Max(x, 0)")
+				}
+				if !slices.Equal(flat64(outs[3]), flat64(outs[1])) {
+					t.Errorf("relu gradient differs from Max(x, 0)'s:\n got %v\nwant %v", flat64(outs[3]), flat64(outs[1]))
+				}
+			})
+		}
+	}
+}
+
+// maxPoolCase is one max-pooling configuration under test.
+type maxPoolCase struct {
+	h, w, c, window, stride int
+	padding                 Padding
+}
+
+func (c maxPoolCase) String() string {
+	return fmt.Sprintf("%dx%dx%d_w%d_s%d_%s", c.h, c.w, c.c, c.window, c.stride, c.padding)
+}
+
+// maxPoolCases cover the models' pools (2/2 on even and odd sizes, 3/2 on
+// even and odd sizes), overlapping and strided windows, and Same padding.
+func maxPoolCases() []maxPoolCase {
+	return []maxPoolCase{
+		{8, 8, 3, 2, 2, Valid}, {7, 5, 2, 2, 2, Valid}, {3, 3, 4, 2, 2, Valid},
+		{10, 9, 3, 3, 2, Valid}, {11, 11, 2, 3, 2, Valid}, {5, 6, 2, 3, 2, Valid},
+		{6, 7, 2, 3, 1, Valid}, {9, 8, 2, 2, 3, Valid}, {7, 7, 2, 3, 3, Valid},
+		{5, 7, 2, 2, 2, Same}, {7, 6, 2, 3, 2, Same},
+	}
+}
+
+// TestMaxPoolFastMatchesReference checks maxPool2DFast (the Go backend's
+// lowering of maxPool2D) against pool.go's chain of Max and, for Valid
+// padding and continuous inputs (no ties), against GoMLX's MaxPool
+// (ReduceWindow; its gradient is SelectAndScatter): values and gradients.
+// With ties (small integer inputs) the fast path must route the gradient as
+// the Max chain does (up to the order of additions where windows overlap):
+// it goes to the first maximum of each window in row-major
+// order.
+func TestMaxPoolFastMatchesReference(t *testing.T) {
+	backend := goBackendForTest(t)
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		for _, c := range maxPoolCases() {
+			for _, tied := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/tied=%v", dtype, c, tied), func(t *testing.T) {
+					const batch = 2
+					x := randomTensor(rng, dtype, batch, c.h, c.w, c.c)
+					if tied {
+						x = tiedTensor(rng, dtype, 1, batch, c.h, c.w, c.c)
+					}
+					oh := (c.h-c.window)/c.stride + 1
+					ow := (c.w-c.window)/c.stride + 1
+					if c.padding == Same {
+						oh, ow = (c.h+c.stride-1)/c.stride, (c.w+c.stride-1)/c.stride
+					}
+					r := randomTensor(rng, dtype, batch, oh, ow, c.c)
+					native := c.padding == Valid && !tied
+					outs := MustNewExec(backend, func(x, r *Node) []*Node {
+						var res []*Node
+						for _, on := range []bool{false, true} {
+							y := withFastOps(on, func() *Node { return maxPool2D(x, c.window, c.stride, c.padding) })
+							res = append(res, y, Gradient(ReduceAllSum(Mul(y, r)), x)[0])
+						}
+						if native {
+							y := MaxPool(x).Window(c.window).Strides(c.stride).NoPadding().Done()
+							res = append(res, y, Gradient(ReduceAllSum(Mul(y, r)), x)[0])
+						}
+						return res
+					}).MustExec(x, r)
+					if !slices.Equal(flat64(outs[2]), flat64(outs[0])) {
+						t.Errorf("values differ from the Max chain")
+					}
+					// Overlapping windows add their shares in another order.
+					assertClose(t, "gradient vs the Max chain", flat64(outs[3]), flat64(outs[1]), convTolerance(dtype))
+					if native {
+						if !slices.Equal(flat64(outs[2]), flat64(outs[4])) {
+							t.Errorf("values differ from GoMLX's MaxPool")
+						}
+						assertClose(t, "gradient vs MaxPool", flat64(outs[3]), flat64(outs[5]), convTolerance(dtype))
+					}
+				})
+			}
+		}
+	}
+}
