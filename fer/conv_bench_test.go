@@ -106,9 +106,17 @@ func (s benchConvStack) trainStepGraph(inputs []*Node) []*Node {
 		kernel, bias := params[2*i], params[2*i+1]
 		x = conv2D(x, kernel, 1, l.padding)
 		x = Add(x, ExpandLeftToRank(bias, 4))
-		x = relu(x) // The models' ReLU (fastops.go).
+		// The models' ReLU (fastops.go) and pooling (pool.go), in the models' order
+		// (the ReLU after the pool on the Go backend, see reluCommutesWithNext).
+		reluLast := l.poolWindow > 0 && useFastOps(x)
+		if !reluLast {
+			x = relu(x)
+		}
 		if l.poolWindow > 0 {
-			x = maxPool2D(x, l.poolWindow, l.poolStride, Valid) // The models' pooling (pool.go).
+			x = maxPool2D(x, l.poolWindow, l.poolStride, Valid)
+		}
+		if reluLast {
+			x = relu(x)
 		}
 	}
 	loss := ReduceAllMean(Mul(x, x))

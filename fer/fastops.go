@@ -32,20 +32,22 @@ var fastOpsOff = os.Getenv(FastOpsEnv) == "off"
 func useFastOps(x *Node) bool { return !fastOpsOff && isGoBackend(x.Graph().Backend()) }
 
 // relu returns max(x, 0). On the pure-Go backend it is built as
-// Where(x < 0, 0, x), whose gradient is a single Where; elsewhere it is
+// Where(x > 0, x, 0), whose gradient is a single Where; elsewhere it is
 // GoMLX's activation.Relu (Max(x, 0)).
 //
-// Both have the same values (including NaN, which propagates: NaN < 0 is
-// false) and the same gradient rule at x == 0: GoMLX's Max passes the
-// gradient to its first operand on ties, so the derivative at 0 is 1, and so
-// is it here (Keras/TensorFlow use 0 there; it only matters for
-// pre-activations that are exactly zero).
+// The values are the same (NaN gives 0 here; -0 gives 0). The derivative at
+// exactly 0 is 0, as in Keras/TensorFlow (ReluGrad: gradient·(x > 0)) and
+// PyTorch, while GoMLX's Max passes the gradient to its first operand on
+// ties (derivative 1 at 0). That only matters for pre-activations that are
+// exactly zero (e.g. the first step of a network whose biases start at zero,
+// on all-zero patches), and it is what makes moving a ReLU after the
+// max-pool that follows it exact (see reluCommutesWithNext).
 func relu(x *Node) *Node {
 	if !useFastOps(x) {
 		return activation.Relu(x)
 	}
 	zero := ScalarZero(x.Graph(), x.DType())
-	return Where(LessThan(x, zero), zero, x)
+	return Where(GreaterThan(x, zero), x, zero)
 }
 
 // maxPool2DFast is the pure-Go backend's lowering of maxPool2D for an
@@ -72,8 +74,8 @@ func maxPool2DFast(x *Node, window, stride int) *Node {
 // The gradient w.r.t. x routes the output's gradient of each window to its
 // first maximal tap t (ties go to the smallest t): with hit_t = (tap_t ==
 // out), g_t = v where hit_t and no earlier tap hit; the last tap takes what
-// is left (it must be the maximum if no earlier tap was). That is 2 Where and
-// 1 Equal per tap on output-sized tensors. Each g_t is then placed back at
+// is left (it must be the maximum if no earlier tap was). That is 1 Where, 1
+// Equal and 1 Sub per tap but the last, on output-sized tensors. Each g_t is then placed back at
 // rows t, t+stride, ... of x by a Pad (block copies), and the window pads are
 // summed.
 //
@@ -109,9 +111,12 @@ func maxPoolAxis(x *Node, axis, window, stride int) *Node {
 		for t := range window {
 			g := rem
 			if t < window-1 {
-				hit := Equal(taps[t], m)
-				g = Where(hit, rem, zero)
-				rem = Where(hit, zero, rem)
+				g = Where(Equal(taps[t], m), rem, zero)
+				// What is left for the later taps: rem where this tap did not
+				// hit, 0 where it did (exact: rem-rem or rem-0), with a Sub,
+				// which is branch-free, rather than a second Where, which the
+				// Go backend runs as a branchy loop (about 2.5 times slower).
+				rem = Sub(rem, g)
 			}
 			pads := make([]PadAxis, rank)
 			pads[axis] = PadAxis{Start: t, End: n - t - span, Interior: stride - 1}

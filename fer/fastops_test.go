@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // withFastOps builds f with fastops.go's lowerings enabled or not (graphs are
@@ -38,10 +39,11 @@ func tiedTensor(rng *rand.Rand, dtype dtypes.DType, levels int, dims ...int) *te
 	return tensors.FromFlatDataAndDimensions(f, dims...)
 }
 
-// TestReLUFastMatchesMax checks that relu on the Go backend (Where) has the
-// values and the gradient of GoMLX's activation.Relu (Max(x, 0)), bit for
-// bit, including at x == 0 (derivative 1 for both) and with ties.
-func TestReLUFastMatchesMax(t *testing.T) {
+// TestReLUFast checks relu on the Go backend (Where) against GoMLX's
+// activation.Relu (Max(x, 0)): same values, and the gradient v·(x > 0) —
+// which is Max's gradient except at x == 0, where relu's derivative is 0 (as
+// in Keras) and Max's is 1. The tied inputs have many exact zeros.
+func TestReLUFast(t *testing.T) {
 	backend := goBackendForTest(t)
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
@@ -63,11 +65,97 @@ func TestReLUFastMatchesMax(t *testing.T) {
 				if !slices.Equal(flat64(outs[2]), flat64(outs[0])) {
 					t.Errorf("relu values differ from Max(x, 0)")
 				}
-				if !slices.Equal(flat64(outs[3]), flat64(outs[1])) {
-					t.Errorf("relu gradient differs from Max(x, 0)'s:\n got %v\nwant %v", flat64(outs[3]), flat64(outs[1]))
+				xs, rs, maxGrad, got := flat64(x), flat64(r), flat64(outs[1]), flat64(outs[3])
+				for i := range xs {
+					want := 0.0
+					if xs[i] > 0 {
+						want = rs[i]
+					}
+					if got[i] != want {
+						t.Fatalf("relu gradient at x=%g: got %g, want %g", xs[i], got[i], want)
+					}
+					if xs[i] != 0 && got[i] != maxGrad[i] {
+						t.Fatalf("relu gradient at x=%g: got %g, Max's is %g", xs[i], got[i], maxGrad[i])
+					}
 				}
 			})
 		}
+	}
+}
+
+// TestReLUCommutesWithMaxPool checks what reluCommutesWithNext relies on:
+// with the fast ops, relu(maxPool2D(x)) has the values and the gradient of
+// maxPool2D(relu(x)), also with ties and exact zeros.
+func TestReLUCommutesWithMaxPool(t *testing.T) {
+	backend := goBackendForTest(t)
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, c := range maxPoolCases() {
+		for _, tied := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/tied=%v", c, tied), func(t *testing.T) {
+				x := randomTensor(rng, dtypes.Float64, 2, c.h, c.w, c.c)
+				if tied {
+					x = tiedTensor(rng, dtypes.Float64, 1, 2, c.h, c.w, c.c)
+				}
+				outs := MustNewExec(backend, func(x *Node) []*Node {
+					pool := func(x *Node) *Node { return maxPool2D(x, c.window, c.stride, c.padding) }
+					a := withFastOps(true, func() *Node { return pool(relu(x)) })
+					b := withFastOps(true, func() *Node { return relu(pool(x)) })
+					r := Sin(Add(IotaFull(x.Graph(), a.Shape()), ScalarOne(x.Graph(), a.DType())))
+					return []*Node{a, b,
+						Gradient(ReduceAllSum(Mul(a, r)), x)[0],
+						Gradient(ReduceAllSum(Mul(b, r)), x)[0]}
+				}).MustExec(x)
+				if !slices.Equal(flat64(outs[1]), flat64(outs[0])) {
+					t.Errorf("values differ")
+				}
+				assertClose(t, "gradient", flat64(outs[3]), flat64(outs[2]), 1e-12)
+			})
+		}
+	}
+}
+
+// TestModelReLUAfterPool checks a model whose Conv2D(relu) → MaxPool2D pairs
+// are built with the ReLU after the pool (reluCommutesWithNext) against the
+// same model built with GoMLX's graphs (Max-based ReLU, pool.go's Max chain):
+// logits and gradients of all weights, on continuous inputs (no exact zeros).
+func TestModelReLUAfterPool(t *testing.T) {
+	needBackend(t)
+	m := mustSequential("relu-pool", Input(9, 9, 2),
+		Conv2D{Filters: 3, Kernel: 2, Activation: ActReLU}, MaxPool2D{Pool: 2},
+		Conv2D{Filters: 4, Kernel: 2, Padding: Same, Activation: ActReLU}, MaxPool2D{Pool: 3, Stride: 2},
+		Flatten{}, Dense{Units: 3})
+	if err := m.ensureBackend(); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(27, 28))
+	x := randomTensor(rng, dtypes.Float64, 4, 9, 9, 2)
+	results := make(map[bool][]*tensors.Tensor)
+	for _, on := range []bool{false, true} {
+		e, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, x *Node) []*Node {
+			return withFastOps(on, func() []*Node {
+				y := m.ModelFn()(scope, x)
+				loss := ReduceAllSum(Mul(y, y))
+				var wrt []*Node
+				for v := range m.store.IterVariables() {
+					if v.Trainable && v.InUseByGraph(x.Graph()) {
+						wrt = append(wrt, v.NodeValue(x.Graph()))
+					}
+				}
+				return append([]*Node{y}, Gradient(loss, wrt...)...)
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if results[on], err = e.Call(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(results[true]) != 7 {
+		t.Fatalf("got %d outputs, want logits and 6 gradients", len(results[true]))
+	}
+	for i := range results[true] {
+		assertClose(t, fmt.Sprintf("output %d", i), flat64(results[true][i]), flat64(results[false][i]), 1e-12)
 	}
 }
 

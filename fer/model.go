@@ -210,15 +210,38 @@ func (m *Model) logits(scope *model.Scope, x *Node) *Node {
 		exceptions.Panicf("model %q: input shaped %v, want [batch %s]", m.name, dims, strings.Trim(fmt.Sprint(m.input), "[]"))
 	}
 	last := len(m.layers) - 1
+	var pendingReLU bool // A Conv2D's ReLU moved after the MaxPool2D that follows it.
 	for i, l := range m.layers {
 		s := scope.In("%s", m.names[i])
 		if i == last && m.head != "" {
 			x = l.(linearLayer).linear(s, x)
 			continue
 		}
+		if c, ok := l.(Conv2D); ok && i+1 < len(m.layers) && reluCommutesWithNext(x, c, m.layers[i+1]) {
+			x = c.linear(s, x)
+			pendingReLU = true
+			continue
+		}
 		x = l.build(s, x)
+		if pendingReLU {
+			x = relu(x)
+			pendingReLU = false
+		}
 	}
 	return x
+}
+
+// reluCommutesWithNext reports whether the ReLU of conv c can be applied
+// after next instead, on the pure-Go backend (fastops.go): when next is a
+// max-pool, maxpool(relu(x)) = relu(maxpool(x)) exactly (ReLU is monotone
+// and max is exact), on window²/stride² times fewer values; the gradients are
+// the same too with the ReLU derivative taken as 0 at 0 (see relu) and the
+// max-pool's gradient going to one maximum per window (see maxPool2D). The
+// value of the conv layer alone (Model.Activations) is unchanged: it builds
+// layers one at a time.
+func reluCommutesWithNext(x *Node, c Conv2D, next Layer) bool {
+	_, isPool := next.(MaxPool2D)
+	return isPool && c.Activation == ActReLU && useFastOps(x)
 }
 
 // LayerSummary describes one layer of a model, as a row of its summary.
