@@ -31,8 +31,8 @@ import (
 // name, and it carries a CRC-32, so a kill at any moment leaves either the
 // previous checkpoint or the new one. A checkpoint holds every variable of
 // the model's store (weights, batch-normalization averages, optimizer state,
-// step counters and the random-number state of dropout), the history and
-// early stopping's state, so a resumed run continues exactly where the
+// step counters and the random-number state of dropout), the history,
+// early stopping's and ReduceLROnPlateau's states, so a resumed run continues exactly where the
 // saved one was.
 //
 // File layout: "FERCKPT1", the header length (uint64, little endian), the
@@ -62,7 +62,8 @@ type ckptHeader struct {
 	Optimizer string
 	Loss      Loss
 	History   jsonHistory
-	Early     *earlyState `json:",omitempty"`
+	Early     *earlyState   `json:",omitempty"`
+	Plateau   *plateauState `json:",omitempty"` // ReduceLROnPlateau's state
 	Variables []ckptVar
 	Best      []ckptVar `json:",omitempty"` // early stopping's best weights
 }
@@ -83,14 +84,28 @@ type jsonHistory struct {
 	Loss, Accuracy, ValLoss, ValAc []float64
 	HasVal                         []bool
 	Seconds                        []float64
-	BestEpoch                      int
-	StoppedEarly                   bool
+	// LearningRate per epoch, 0 where unknown (HasLR false); both are
+	// absent from checkpoints written before they were recorded.
+	LearningRate []float64 `json:",omitempty"`
+	HasLR        []bool    `json:",omitempty"`
+	BestEpoch    int
+	StoppedEarly bool
 }
 
 func toJSONHistory(h History) jsonHistory {
 	j := jsonHistory{Epoch: h.Epoch, Loss: h.Loss, Accuracy: h.Accuracy, Seconds: h.Seconds,
 		BestEpoch: h.BestEpoch, StoppedEarly: h.StoppedEarly}
 	for i := range h.Len() {
+		lr := math.NaN()
+		if i < len(h.LearningRate) {
+			lr = h.LearningRate[i]
+		}
+		known := !math.IsNaN(lr) && !math.IsInf(lr, 0)
+		j.HasLR = append(j.HasLR, known)
+		if !known {
+			lr = 0
+		}
+		j.LearningRate = append(j.LearningRate, lr)
 		ok := !math.IsNaN(h.ValLoss[i])
 		j.HasVal = append(j.HasVal, ok)
 		if ok {
@@ -109,6 +124,9 @@ func (j jsonHistory) history() (History, error) {
 	if len(j.Loss) != n || len(j.Accuracy) != n || len(j.ValLoss) != n || len(j.ValAc) != n || len(j.HasVal) != n || len(j.Seconds) != n {
 		return History{}, errors.New("history columns have different lengths")
 	}
+	if (len(j.LearningRate) != 0 || len(j.HasLR) != 0) && (len(j.LearningRate) != n || len(j.HasLR) != n) {
+		return History{}, errors.New("history columns have different lengths")
+	}
 	h := History{Epoch: j.Epoch, Loss: j.Loss, Accuracy: j.Accuracy, Seconds: j.Seconds,
 		BestEpoch: j.BestEpoch, StoppedEarly: j.StoppedEarly}
 	for i := range n {
@@ -118,6 +136,11 @@ func (j jsonHistory) history() (History, error) {
 		}
 		h.ValLoss = append(h.ValLoss, v)
 		h.ValAccuracy = append(h.ValAccuracy, a)
+		lr := math.NaN()
+		if i < len(j.HasLR) && j.HasLR[i] {
+			lr = j.LearningRate[i]
+		}
+		h.LearningRate = append(h.LearningRate, lr)
 	}
 	return h, nil
 }
@@ -138,7 +161,8 @@ type ckptFile struct {
 }
 
 // learningRatePath is the optimizer's learning-rate variable: not saved, so
-// a resumed run uses the learning rate it is given.
+// a resumed run uses the learning rate it is given (Fit sets it at the
+// start of every epoch, from the schedule if any).
 var learningRatePath = model.JoinPath("/", optimizer.Scope, optimizer.ParamLearningRate)
 
 // isModelWeight tells whether a store path belongs to one of the layers.
@@ -207,7 +231,7 @@ func (m *Model) restoreWeights(ws []namedTensor) error {
 // checkpoints intact. Only the two newest checkpoints are kept.
 func (m *Model) SaveCheckpoint(dir string) (err error) {
 	defer recoverError(&err, "fer: SaveCheckpoint")
-	return m.saveCheckpoint(dir, m.epochs, nil, nil)
+	return m.saveCheckpoint(dir, m.epochs, nil, nil, nil)
 }
 
 // LoadCheckpoint restores the newest valid checkpoint in dir, saved by
@@ -268,7 +292,7 @@ func listCheckpoints(dir string) ([]ckptEntry, error) {
 }
 
 // saveCheckpoint writes the model's state as dir/epoch-NNNNNN.ckpt.
-func (m *Model) saveCheckpoint(dir string, target int, early *earlyState, best []namedTensor) error {
+func (m *Model) saveCheckpoint(dir string, target int, early *earlyState, best []namedTensor, plateau *plateauState) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("checkpoint directory: %w", err)
 	}
@@ -293,6 +317,13 @@ func (m *Model) saveCheckpoint(dir string, target int, early *earlyState, best [
 			e.Best = math.MaxFloat64
 		}
 		h.Early = &e
+	}
+	if plateau != nil {
+		p := *plateau
+		if math.IsInf(p.Best, 0) || math.IsNaN(p.Best) {
+			p.Best = math.MaxFloat64
+		}
+		h.Plateau = &p
 	}
 	var blobs [][]byte
 	var offset int64
@@ -443,6 +474,9 @@ func readCheckpoint(path string) (*ckptFile, error) {
 	}
 	if ck.header.Early != nil && ck.header.Early.Best == math.MaxFloat64 {
 		ck.header.Early.Best = math.Inf(1)
+	}
+	if ck.header.Plateau != nil && ck.header.Plateau.Best == math.MaxFloat64 {
+		ck.header.Plateau.Best = math.Inf(1)
 	}
 	return ck, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
@@ -22,12 +23,14 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
-// Optimizer is a training optimizer: SGD, SGD with (Nesterov) momentum, or Adam.
+// Optimizer is a training optimizer: SGD, SGD with (Nesterov) momentum,
+// Adam or AdamW.
 type Optimizer struct {
-	kind     string  // "sgd", "sgd-momentum" or "adam"
-	lr       float64 // learning rate
-	momentum float64 // sgd-momentum only
-	nesterov bool    // sgd-momentum only
+	kind        string  // "sgd", "sgd-momentum" or "adam"
+	lr          float64 // learning rate
+	momentum    float64 // sgd-momentum only
+	nesterov    bool    // sgd-momentum only
+	weightDecay float64 // adam only: decoupled weight decay (AdamW)
 }
 
 // SGDMomentum is stochastic gradient descent with momentum, like
@@ -64,6 +67,25 @@ func Adam(lr float64) Optimizer {
 	return Optimizer{kind: "adam", lr: lr}
 }
 
+// AdamW is Adam with decoupled weight decay (Loshchilov and Hutter, 2019),
+// like keras.optimizers.AdamW(learning_rate=lr, weight_decay=weightDecay):
+// after Adam's step, every trainable variable w also moves by
+// -lr·weightDecay·w, lr being the current learning rate (so a learning-rate
+// schedule scales the decay too). It is not an L2 penalty in the loss: the
+// decay does not go through Adam's moments, and the reported loss does not
+// include it. As in Keras and GoMLX, every trainable variable decays,
+// biases and batch-normalization scales and offsets included. A
+// non-positive lr means 0.001; weightDecay must not be negative (Keras's
+// default is 0.004).
+func AdamW(lr, weightDecay float64) Optimizer {
+	o := Adam(lr)
+	o.weightDecay = weightDecay
+	return o
+}
+
+// WeightDecay returns the optimizer's decoupled weight decay (AdamW), or 0.
+func (o Optimizer) WeightDecay() float64 { return o.weightDecay }
+
 // String returns e.g. "Adam(lr=0.001)".
 func (o Optimizer) String() string {
 	switch o.kind {
@@ -72,6 +94,9 @@ func (o Optimizer) String() string {
 	case "sgd-momentum":
 		return fmt.Sprintf("SGD(lr=%g, momentum=%g, nesterov=%t)", o.lr, o.momentum, o.nesterov)
 	case "adam":
+		if o.weightDecay != 0 {
+			return fmt.Sprintf("AdamW(lr=%g, weight_decay=%g)", o.lr, o.weightDecay)
+		}
 		return fmt.Sprintf("Adam(lr=%g)", o.lr)
 	}
 	return "Optimizer(unset)"
@@ -92,7 +117,14 @@ func (o Optimizer) build() (optimizer.Interface, error) {
 		}
 		return NesterovSGD{LearningRate: o.lr, Momentum: o.momentum, Classical: !o.nesterov}, nil
 	case "adam":
-		return optimizer.Adam().LearningRate(o.lr).Betas(0.9, 0.999).Epsilon(1e-7).Done(), nil
+		if !(o.weightDecay >= 0) || math.IsInf(o.weightDecay, 0) {
+			return nil, fmt.Errorf("AdamW: weight decay must be a non-negative number, got %g", o.weightDecay)
+		}
+		a := optimizer.Adam().LearningRate(o.lr).Betas(0.9, 0.999).Epsilon(1e-7)
+		if o.weightDecay > 0 {
+			a = a.WeightDecay(o.weightDecay)
+		}
+		return a.Done(), nil
 	}
 	return nil, errors.New("no optimizer: use fer.SGD(lr), fer.SGDMomentum(lr, momentum, nesterov) or fer.Adam(lr)")
 }
@@ -183,6 +215,9 @@ func (m *Model) ensureTrainer() error {
 	if m.loss == BinaryCrossEntropy {
 		lossFn, accFn = loss.BinaryCrossentropyLogits, metric.BinaryLogitsAccuracyGraph
 	}
+	if eps := m.labelSmoothing(); eps != 0 {
+		lossFn = smoothedLoss(m.loss, eps)
+	}
 	// The batch accuracy is the third train metric, after GoMLX's batch loss
 	// and its moving average; Fit averages both over the epoch as Keras does.
 	acc := metric.NewBaseMetric("Accuracy", "acc", metric.AccuracyMetricType, accFn, nil)
@@ -230,6 +265,23 @@ type FitOptions struct {
 	// Progress is where the per-epoch progress goes: os.Stdout when nil. Use
 	// io.Discard to silence it.
 	Progress io.Writer
+
+	// Augment, if set, augments every training example anew each epoch
+	// (see Augment); the validation data is not augmented.
+	Augment *Augment
+	// LabelSmoothing, in [0, 1), smooths the training targets as Keras's
+	// label_smoothing: with K classes the target of an example of class y
+	// is (1-ε)·onehot(y) + ε/K (binary models: y·(1-ε) + ε/2). It changes
+	// the training loss only (History.Loss is the smoothed loss); val_loss,
+	// Evaluate, early stopping and ReduceLROnPlateau use the plain
+	// cross-entropy, unlike Keras, whose compiled loss smooths val_loss too.
+	LabelSmoothing float64
+	// CosineDecay, if set, schedules the learning rate per epoch (see
+	// CosineDecay).
+	CosineDecay *CosineDecay
+	// ReduceLROnPlateau, if set, lowers the learning rate when the monitored
+	// loss stops improving (see ReduceLROnPlateau).
+	ReduceLROnPlateau *ReduceLROnPlateau
 }
 
 // EpochMetrics are the results of one training epoch.
@@ -240,6 +292,9 @@ type EpochMetrics struct {
 	ValLoss, ValAccuracy float64
 	HasValidation        bool
 	Seconds              float64 // wall time of the epoch, validation included
+	// LearningRate is the optimizer's learning rate during the epoch (NaN
+	// for epochs restored from checkpoints that did not record it).
+	LearningRate float64
 }
 
 // History holds per-epoch metrics as parallel slices, ready to plot.
@@ -250,6 +305,9 @@ type History struct {
 	ValLoss     []float64 // NaN for epochs without validation
 	ValAccuracy []float64 // NaN for epochs without validation
 	Seconds     []float64 // wall time per epoch
+	// LearningRate is the learning rate of each epoch (NaN where unknown:
+	// epochs restored from checkpoints written before it was recorded).
+	LearningRate []float64
 	// BestEpoch is the epoch whose weights early stopping kept (RestoreBest),
 	// or 0.
 	BestEpoch int
@@ -262,10 +320,15 @@ func (h History) Len() int { return len(h.Epoch) }
 
 // At returns the metrics of the i-th epoch held in h (0-based index).
 func (h History) At(i int) EpochMetrics {
+	lr := math.NaN()
+	if i < len(h.LearningRate) {
+		lr = h.LearningRate[i]
+	}
 	return EpochMetrics{
 		Epoch: h.Epoch[i], Loss: h.Loss[i], Accuracy: h.Accuracy[i],
 		ValLoss: h.ValLoss[i], ValAccuracy: h.ValAccuracy[i],
 		HasValidation: !math.IsNaN(h.ValLoss[i]), Seconds: h.Seconds[i],
+		LearningRate: lr,
 	}
 }
 
@@ -298,6 +361,7 @@ func (h *History) add(e EpochMetrics) {
 	h.ValLoss = append(h.ValLoss, e.ValLoss)
 	h.ValAccuracy = append(h.ValAccuracy, e.ValAccuracy)
 	h.Seconds = append(h.Seconds, e.Seconds)
+	h.LearningRate = append(h.LearningRate, e.LearningRate)
 }
 
 func (h History) clone() History {
@@ -307,6 +371,7 @@ func (h History) clone() History {
 	h.ValLoss = slices.Clone(h.ValLoss)
 	h.ValAccuracy = slices.Clone(h.ValAccuracy)
 	h.Seconds = slices.Clone(h.Seconds)
+	h.LearningRate = slices.Clone(h.LearningRate)
 	return h
 }
 
@@ -319,6 +384,7 @@ func (h History) from(epoch int) History {
 	out := h.clone()
 	out.Epoch, out.Loss, out.Accuracy = out.Epoch[i:], out.Loss[i:], out.Accuracy[i:]
 	out.ValLoss, out.ValAccuracy, out.Seconds = out.ValLoss[i:], out.ValAccuracy[i:], out.Seconds[i:]
+	out.LearningRate = out.LearningRate[min(i, len(out.LearningRate)):]
 	return out
 }
 
@@ -358,11 +424,33 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 	if opts.EarlyStopping != nil && (opts.EarlyStopping.Patience < 0 || opts.EarlyStopping.MinDelta < 0) {
 		return History{}, fmt.Errorf("fer: Fit: EarlyStopping Patience and MinDelta must not be negative")
 	}
+	if err := opts.Augment.Validate(); err != nil {
+		return History{}, fmt.Errorf("fer: Fit: %w", err)
+	}
+	if opts.Augment != nil {
+		if err := opts.Augment.checkShape(data.Shape); err != nil {
+			return History{}, fmt.Errorf("fer: Fit: %w", err)
+		}
+	}
+	if !(opts.LabelSmoothing >= 0 && opts.LabelSmoothing < 1) {
+		return History{}, fmt.Errorf("fer: Fit: LabelSmoothing must be in [0, 1), got %g", opts.LabelSmoothing)
+	}
+	if err := opts.CosineDecay.validate(); err != nil {
+		return History{}, fmt.Errorf("fer: Fit: %w", err)
+	}
+	if err := opts.ReduceLROnPlateau.validate(); err != nil {
+		return History{}, fmt.Errorf("fer: Fit: %w", err)
+	}
 	if err := m.ensureCompiled(); err != nil {
 		return History{}, err
 	}
 	if err := m.ensureBackend(); err != nil {
 		return History{}, fmt.Errorf("fer: Fit: %w", err)
+	}
+	if opts.LabelSmoothing != m.labelSmoothing() {
+		// The loss is part of the training graph: build a new trainer.
+		m.store.SetParam(labelSmoothingParam, opts.LabelSmoothing)
+		m.trainer = nil
 	}
 	var out io.Writer = os.Stdout
 	if opts.Progress != nil {
@@ -377,6 +465,10 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 	if opts.EarlyStopping != nil {
 		early = &earlyState{Best: math.Inf(1)}
 	}
+	var plateau *plateauState
+	if opts.ReduceLROnPlateau != nil {
+		plateau = &plateauState{Best: math.Inf(1), Scale: 1}
+	}
 	if opts.CheckpointDir != "" {
 		ck, err := m.restoreLatest(opts.CheckpointDir)
 		if err != nil {
@@ -389,6 +481,9 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 			if early != nil && ck.header.Early != nil {
 				early = ck.header.Early
 				best = ck.best
+			}
+			if plateau != nil && ck.header.Plateau != nil {
+				plateau = ck.header.Plateau
 			}
 			if early != nil && early.Stopped {
 				fmt.Fprintf(out, "Early stopping had ended this run at epoch %d\n", m.epochs)
@@ -407,10 +502,15 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 	n := data.Len()
 	steps := (n + batchSize - 1) / batchSize
 	for epoch := m.epochs + 1; epoch <= target; epoch++ {
-		e, err := m.trainEpoch(data, opts.Validation, epoch, batchSize, steps, opts.NoShuffle, prog)
+		lr := epochLearningRate(m.optimizer.lr, opts.CosineDecay, plateau, epoch, target)
+		if err := m.setLearningRate(lr); err != nil {
+			return m.history.from(firstEpoch), fmt.Errorf("fer: Fit: epoch %d: %w", epoch, err)
+		}
+		e, err := m.trainEpoch(data, opts.Validation, epoch, batchSize, steps, opts.NoShuffle, opts.Augment, prog)
 		if err != nil {
 			return m.history.from(firstEpoch), fmt.Errorf("fer: Fit: epoch %d: %w", epoch, err)
 		}
+		e.LearningRate = lr
 		m.epochs = epoch
 		m.history.add(e)
 		prog.endEpoch(e)
@@ -435,6 +535,15 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 				}
 			}
 		}
+		if plateau != nil {
+			monitored := e.Loss
+			if e.HasValidation {
+				monitored = e.ValLoss
+			}
+			if plateau.update(opts.ReduceLROnPlateau, monitored, m.optimizer.lr) {
+				prog.note("ReduceLROnPlateau: learning rate %.4g from epoch %d", epochLearningRate(m.optimizer.lr, opts.CosineDecay, plateau, epoch+1, target), epoch+1)
+			}
+		}
 		last := stop || epoch == target
 		if last && early != nil && opts.EarlyStopping.RestoreBest && early.BestEpoch != epoch && best != nil {
 			if err := m.restoreWeights(best); err != nil {
@@ -444,7 +553,7 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 			prog.note("Restored the weights of epoch %d (best monitored loss %.4f)", early.BestEpoch, early.Best)
 		}
 		if opts.CheckpointDir != "" {
-			if err := m.saveCheckpoint(opts.CheckpointDir, target, early, best); err != nil {
+			if err := m.saveCheckpoint(opts.CheckpointDir, target, early, best, plateau); err != nil {
 				return m.history.from(firstEpoch), fmt.Errorf("fer: Fit: %w", err)
 			}
 		}
@@ -457,7 +566,7 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 }
 
 // trainEpoch runs one epoch and the validation after it.
-func (m *Model) trainEpoch(data Data, val *Data, epoch, batchSize, steps int, noShuffle bool, prog *progress) (EpochMetrics, error) {
+func (m *Model) trainEpoch(data Data, val *Data, epoch, batchSize, steps int, noShuffle bool, aug *Augment, prog *progress) (EpochMetrics, error) {
 	n := data.Len()
 	order := make([]int, n)
 	for i := range order {
@@ -470,9 +579,18 @@ func (m *Model) trainEpoch(data Data, val *Data, epoch, batchSize, steps int, no
 	prog.beginEpoch(epoch, steps)
 	start := time.Now()
 	var sumLoss, sumAcc float64
+	var tmp []float32
+	if aug != nil {
+		tmp = make([]float32, data.exampleSize())
+	}
 	for s := range steps {
 		idx := order[s*batchSize : min((s+1)*batchSize, n)]
 		x, y := batchTensors(data, idx, len(idx))
+		if aug != nil {
+			if err := m.augmentBatch(x, data.Shape, idx, epoch, aug, tmp); err != nil {
+				return EpochMetrics{}, fmt.Errorf("augmenting batch %d: %w", s+1, err)
+			}
+		}
 		metrics, err := m.trainer.TrainStep(train.Batch{Inputs: []*tensors.Tensor{x}, Labels: []*tensors.Tensor{y}})
 		if err != nil {
 			return EpochMetrics{}, fmt.Errorf("training step %d: %w", s+1, err)
@@ -499,6 +617,60 @@ func (m *Model) trainEpoch(data Data, val *Data, epoch, batchSize, steps int, no
 	}
 	e.Seconds = time.Since(start).Seconds()
 	return e, nil
+}
+
+// augmentBatch augments in place the examples of the batch x, gathered
+// from the examples idx of the training data (shaped shape), as epoch's
+// augmentation of those examples.
+func (m *Model) augmentBatch(x *tensors.Tensor, shape []int, idx []int, epoch int, aug *Augment, tmp []float32) (err error) {
+	n := len(tmp)
+	h, w, c := shape[0], shape[1], shape[2]
+	src := make([]float32, n)
+	tensors.MustMutableFlatData(x, func(flat []float32) {
+		for j, i := range idx {
+			ex := flat[j*n : (j+1)*n]
+			copy(src, ex)
+			if err = aug.apply(ex, src, tmp, h, w, c, exampleRNG(m.seed, epoch, i)); err != nil {
+				return
+			}
+		}
+	})
+	return err
+}
+
+// labelSmoothingParam is the store parameter holding the label smoothing
+// the trainer's loss was built with.
+const labelSmoothingParam = "fer_label_smoothing"
+
+// labelSmoothing returns the label smoothing of the model's training loss.
+func (m *Model) labelSmoothing() float64 {
+	return model.GetRootParamOr(m.store, labelSmoothingParam, 0.0)
+}
+
+// smoothedLoss returns the training loss l with label smoothing eps, as
+// Keras: the targets are (1-eps)·onehot + eps/K for K classes
+// (y·(1-eps) + eps/2 for binary models), with the cross-entropy of the
+// logits averaged over the batch.
+func smoothedLoss(l Loss, eps float64) train.LossFn {
+	if l == BinaryCrossEntropy {
+		return func(labels, logits []*graph.Node) *graph.Node {
+			z := logits[0]
+			y := graph.ConvertDType(labels[0], z.DType())
+			if y.Rank() != z.Rank() || !slices.Equal(y.Shape().Dimensions, z.Shape().Dimensions) {
+				y = graph.Reshape(y, z.Shape().Dimensions...)
+			}
+			t := graph.AddScalar(graph.MulScalar(y, 1-eps), eps/2)
+			return loss.BinaryCrossentropyLogits([]*graph.Node{t}, []*graph.Node{z})
+		}
+	}
+	return func(labels, logits []*graph.Node) *graph.Node {
+		z := logits[0]
+		k := z.Shape().Dimensions[z.Rank()-1]
+		y := labels[0]
+		y = graph.Reshape(y, y.Shape().Dimensions[:y.Rank()-1]...)
+		t := graph.AddScalar(graph.MulScalar(graph.OneHot(y, k, z.DType()), 1-eps), eps/float64(k))
+		return loss.CategoricalCrossEntropyLogits([]*graph.Node{t}, []*graph.Node{z})
+	}
 }
 
 // batchTensors gathers the examples idx of d into an input tensor shaped
