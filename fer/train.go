@@ -8,8 +8,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -579,15 +581,11 @@ func (m *Model) trainEpoch(data Data, val *Data, epoch, batchSize, steps int, no
 	prog.beginEpoch(epoch, steps)
 	start := time.Now()
 	var sumLoss, sumAcc float64
-	var tmp []float32
-	if aug != nil {
-		tmp = make([]float32, data.exampleSize())
-	}
 	for s := range steps {
 		idx := order[s*batchSize : min((s+1)*batchSize, n)]
 		x, y := batchTensors(data, idx, len(idx))
 		if aug != nil {
-			if err := m.augmentBatch(x, data.Shape, idx, epoch, aug, tmp); err != nil {
+			if err := m.augmentBatch(x, data.Shape, idx, epoch, aug); err != nil {
 				return EpochMetrics{}, fmt.Errorf("augmenting batch %d: %w", s+1, err)
 			}
 		}
@@ -621,21 +619,33 @@ func (m *Model) trainEpoch(data Data, val *Data, epoch, batchSize, steps int, no
 
 // augmentBatch augments in place the examples of the batch x, gathered
 // from the examples idx of the training data (shaped shape), as epoch's
-// augmentation of those examples.
-func (m *Model) augmentBatch(x *tensors.Tensor, shape []int, idx []int, epoch int, aug *Augment, tmp []float32) (err error) {
-	n := len(tmp)
+// augmentation of those examples. The examples are spread over
+// GOMAXPROCS goroutines; each has its own random stream, so the result
+// does not depend on how they are spread.
+func (m *Model) augmentBatch(x *tensors.Tensor, shape []int, idx []int, epoch int, aug *Augment) (err error) {
 	h, w, c := shape[0], shape[1], shape[2]
-	src := make([]float32, n)
+	n := h * w * c
+	workers := min(runtime.GOMAXPROCS(0), len(idx))
+	errs := make([]error, workers)
 	tensors.MustMutableFlatData(x, func(flat []float32) {
-		for j, i := range idx {
-			ex := flat[j*n : (j+1)*n]
-			copy(src, ex)
-			if err = aug.apply(ex, src, tmp, h, w, c, exampleRNG(m.seed, epoch, i)); err != nil {
-				return
-			}
+		var wg sync.WaitGroup
+		for k := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				src, tmp := make([]float32, n), make([]float32, n)
+				for j := k; j < len(idx); j += workers {
+					ex := flat[j*n : (j+1)*n]
+					copy(src, ex)
+					if errs[k] = aug.apply(ex, src, tmp, h, w, c, exampleRNG(m.seed, epoch, idx[j])); errs[k] != nil {
+						return
+					}
+				}
+			}()
 		}
+		wg.Wait()
 	})
-	return err
+	return errors.Join(errs...)
 }
 
 // labelSmoothingParam is the store parameter holding the label smoothing
