@@ -45,6 +45,18 @@
 // where an uninterrupted run would (runs are reproducible for a given seed
 // and backend).
 //
+// Beyond the thesis's settings, Fit takes the ingredients of stronger
+// models: FitOptions.Augment (random crops with padding, flips, small
+// rotations/zooms/shifts, random erasing; per example, reproducible from the
+// seed), FitOptions.LabelSmoothing, FitOptions.CosineDecay and
+// FitOptions.ReduceLROnPlateau (the rate per epoch is in History), the
+// optimizers AdamW (decoupled weight decay) and SGDMomentum (Keras's
+// momentum and Nesterov SGD), and Model.PredictTTA for test-time
+// augmentation. FERResNet50 is the thesis's transfer-learning model, with
+// LoadKerasH5 for the keras-vggface weights (docs/transfer.md). In a GoNB
+// notebook Fit's progress bar updates in place, and the kernel's stop button
+// ends a run whose checkpoint a re-run then continues.
+//
 // Convolutions are lowered in one place (conv2D) so that the pure-Go
 // backend can use a faster formulation; see Backend for how the backend is
 // chosen.
