@@ -235,3 +235,45 @@ func TestMaxPoolFastMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReLUMaxPool measures ReLU followed by the max-pool, forward and
+// backward, at the shapes of the first conv block of mnist-cnn
+// ([32, 26, 26, 256], pool 2/2) and fer-cnn ([32, 48, 48, 64], pool 3/2),
+// with GoMLX's graphs ("max": Max-based ReLU, pool.go's Max chain) and with
+// fastops.go ("fast": ReLU after the pool, as the models build it).
+//
+//	GOEXPERIMENT=simd GOMAXPROCS=1 go test ./fer -run '^$' -bench ReLUMaxPool -benchtime 10x
+func BenchmarkReLUMaxPool(b *testing.B) {
+	backend := goBackendForTest(b)
+	for _, c := range []struct {
+		name           string
+		dims           []int
+		window, stride int
+	}{
+		{"mnist-cnn-block1", []int{convBenchBatch, 26, 26, 256}, 2, 2},
+		{"fer-cnn-block1", []int{convBenchBatch, 48, 48, 64}, 3, 2},
+	} {
+		for _, on := range []bool{false, true} {
+			name := c.name + "/max"
+			if on {
+				name = c.name + "/fast"
+			}
+			b.Run(name, func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				x := randomTensor(rng, dtypes.Float32, c.dims...)
+				e := MustNewExec(backend, func(x *Node) *Node {
+					return withFastOps(on, func() *Node {
+						var y *Node
+						if on {
+							y = relu(maxPool2D(x, c.window, c.stride, Valid))
+						} else {
+							y = maxPool2D(relu(x), c.window, c.stride, Valid)
+						}
+						return Gradient(ReduceAllSum(y), x)[0]
+					})
+				})
+				runExecBenchmark(b, e, x)
+			})
+		}
+	}
+}
