@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -42,28 +41,9 @@ func (m *Model) Activations(d Data, layer int) (acts [][]float32, shape []int, e
 	}
 	shape = slices.Clone(m.shapes[layer])
 	k := prod(shape)
-	n := d.Len()
-	size := min(evalBatchSize, n)
-	idx := make([]int, 0, size)
-	for start := 0; start < n; start += size {
-		idx = idx[:0]
-		for i := start; i < min(start+size, n); i++ {
-			idx = append(idx, i)
-		}
-		x, _ := batchTensors(d, idx, size)
-		res, err := exec.Call(x)
-		_ = x.FinalizeAll()
-		if err != nil {
-			return nil, nil, fmt.Errorf("fer: Activations: %w", err)
-		}
-		flat, err := tensors.CopyFlatData[float32](res[0])
-		for _, t := range res {
-			_ = t.FinalizeAll()
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("fer: Activations: %w", err)
-		}
-		acts = append(acts, rows(flat[:len(idx)*k], k)...)
+	flat, err := runBatched(exec, d, k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fer: Activations: %w", err)
 	}
-	return acts, shape, nil
+	return rows(flat, k), shape, nil
 }

@@ -746,8 +746,16 @@ func (m *Model) runLogits(d Data) (out []float32, k int, err error) {
 	if err := m.ensureLogitsExec(); err != nil {
 		return nil, 0, err
 	}
-	n := d.Len()
 	k = prod(m.OutputShape())
+	out, err = runBatched(m.logitsExec, d, k)
+	return out, k, err
+}
+
+// runBatched runs an inference executor over d in batches of evalBatchSize
+// (the last one padded, its padding dropped) and returns the first output,
+// k values per example, flat: row i is out[i*k : (i+1)*k].
+func runBatched(exec *model.Exec, d Data, k int) (out []float32, err error) {
+	n := d.Len()
 	size := min(evalBatchSize, n)
 	out = make([]float32, 0, n*k)
 	idx := make([]int, 0, size)
@@ -757,21 +765,21 @@ func (m *Model) runLogits(d Data) (out []float32, k int, err error) {
 			idx = append(idx, i)
 		}
 		x, _ := batchTensors(d, idx, size)
-		res, err := m.logitsExec.Call(x)
+		res, err := exec.Call(x)
 		_ = x.FinalizeAll()
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		flat, err := tensors.CopyFlatData[float32](res[0])
 		for _, t := range res {
 			_ = t.FinalizeAll()
 		}
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		out = append(out, flat[:len(idx)*k]...)
 	}
-	return out, k, nil
+	return out, nil
 }
 
 // Logits returns the model's logits for every example of d: the last
