@@ -64,9 +64,17 @@ func Translate(s *ImageSet, maxShift int, seed uint32) (*ImageSet, [][2]int, err
 			}
 		}
 	}
+	out, offsets := translateByChoice(s, fmt.Sprintf("%s translated ±%d", s.Name, maxShift), choices, seed)
+	return out, offsets, nil
+}
+
+// translateByChoice moves every image of s by one of choices, drawn
+// uniformly with NumPy's RandomState(seed).randint, and returns the moved
+// copy (named name) and each image's (dx, dy).
+func translateByChoice(s *ImageSet, name string, choices [][2]int, seed uint32) (*ImageSet, [][2]int) {
 	rs := NewRandomState(seed)
 	out := &ImageSet{
-		Name:       fmt.Sprintf("%s translated ±%d", s.Name, maxShift),
+		Name:       name,
 		Height:     s.Height,
 		Width:      s.Width,
 		Pixels:     make([]uint8, len(s.Pixels)),
@@ -80,5 +88,5 @@ func Translate(s *ImageSet, maxShift int, seed uint32) (*ImageSet, [][2]int, err
 		offsets[i] = o
 		ShiftImage(out.Pixels[i*n:(i+1)*n], s.Image(i), s.Height, s.Width, o[0], o[1])
 	}
-	return out, offsets, nil
+	return out, offsets
 }

@@ -16,22 +16,7 @@ func TranslateDiagonal(s *ImageSet, shift int, seed uint32) (*ImageSet, [][2]int
 	if shift < 0 {
 		return nil, nil, fmt.Errorf("translate diagonally: shift %d, expected at least 0", shift)
 	}
-	corners := [4][2]int{{-shift, -shift}, {shift, -shift}, {-shift, shift}, {shift, shift}}
-	rs := NewRandomState(seed)
-	out := &ImageSet{
-		Name:       fmt.Sprintf("%s translated by (±%d, ±%d)", s.Name, shift, shift),
-		Height:     s.Height,
-		Width:      s.Width,
-		Pixels:     make([]uint8, len(s.Pixels)),
-		Labels:     append([]int32(nil), s.Labels...),
-		ClassNames: s.ClassNames,
-	}
-	offsets := make([][2]int, s.Len())
-	n := s.ImageSize()
-	for i := range offsets {
-		o := corners[rs.Interval(3)]
-		offsets[i] = o
-		ShiftImage(out.Pixels[i*n:(i+1)*n], s.Image(i), s.Height, s.Width, o[0], o[1])
-	}
+	corners := [][2]int{{-shift, -shift}, {shift, -shift}, {-shift, shift}, {shift, shift}}
+	out, offsets := translateByChoice(s, fmt.Sprintf("%s translated by (±%d, ±%d)", s.Name, shift, shift), corners, seed)
 	return out, offsets, nil
 }
