@@ -100,6 +100,10 @@ func (p *progress) endEpoch(e EpochMetrics) {
 			text += fmt.Sprintf(" · val_loss %.4f · val_accuracy %.4f", e.ValLoss, e.ValAccuracy)
 		}
 		p.drawHTML(p.steps, text)
+		// Wait until GoNB has the update: a cell's program that ends right
+		// after Fit can otherwise exit before GoNB reads it, and the display
+		// is lost (seen in CI with a Fit of a few milliseconds).
+		gonbui.Sync()
 	}
 	per := time.Duration(e.Seconds / float64(max(p.steps, 1)) * float64(time.Second))
 	var sb strings.Builder
