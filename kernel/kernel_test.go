@@ -191,3 +191,22 @@ func TestInterruptTraining(t *testing.T) {
 		t.Fatalf("%v\n%s", err, tail(string(out), 3000))
 	}
 }
+
+func TestCellTimeoutByMode(t *testing.T) {
+	for _, c := range []struct {
+		opts RunOptions
+		want time.Duration
+	}{
+		{RunOptions{}, QuickTimeout},
+		{RunOptions{Mode: "quick"}, QuickTimeout},
+		{RunOptions{Mode: "full"}, FullTimeout},
+		{RunOptions{Mode: "full", Timeout: time.Minute}, time.Minute},
+	} {
+		if got := c.opts.cellTimeout(); got != c.want {
+			t.Errorf("%+v: timeout %v, want %v", c.opts, got, c.want)
+		}
+	}
+	if FullTimeout < 2*time.Hour {
+		t.Errorf("FullTimeout %v: chapter 6's CNN cell alone takes about an hour on 2 cores", FullTimeout)
+	}
+}

@@ -119,14 +119,34 @@ func firstLine(s string) string {
 	return s
 }
 
+// Default per-cell timeouts of Execute. In full mode a single training cell
+// runs for an hour or more on a CPU (chapter 6's CNN: about 1 h on 2 cores;
+// chapter 8's: many hours), so the full-mode limit only guards against a hang.
+const (
+	QuickTimeout = 30 * time.Minute
+	FullTimeout  = 24 * time.Hour
+)
+
 // RunOptions configures Execute.
 type RunOptions struct {
 	OutDir  string        // where executed copies (and HTML) go; created if missing
 	Mode    string        // FER_MODE for the notebooks: "quick" or "full"
-	Timeout time.Duration // per-cell timeout given to nbconvert
+	Timeout time.Duration // per-cell timeout given to nbconvert; 0: QuickTimeout, or FullTimeout in full mode
 	HTML    bool          // also export each executed notebook to HTML
 	Log     io.Writer     // nbconvert's output; nil discards it
 	Kernel  string        // kernelspec name; default Name
+}
+
+// cellTimeout is the per-cell timeout to use: Timeout, or by default
+// QuickTimeout (FullTimeout in full mode).
+func (o RunOptions) cellTimeout() time.Duration {
+	switch {
+	case o.Timeout > 0:
+		return o.Timeout
+	case o.Mode == "full":
+		return FullTimeout
+	}
+	return QuickTimeout
 }
 
 // Execute runs a notebook headless through Jupyter's nbconvert with the
@@ -137,9 +157,7 @@ func Execute(path string, opts RunOptions) (*Report, error) {
 	if opts.Kernel == "" {
 		opts.Kernel = Name
 	}
-	if opts.Timeout == 0 {
-		opts.Timeout = 30 * time.Minute
-	}
+	opts.Timeout = opts.cellTimeout()
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}

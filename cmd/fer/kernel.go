@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"time"
 
 	"github.com/fer-thesis/fer/kernel"
 )
@@ -69,7 +68,7 @@ func runNotebooks(args []string, stdout, stderr io.Writer) error {
 	html := fs.Bool("html", true, "also export HTML")
 	update := fs.Bool("update", false, "copy each executed notebook back over its source (to commit outputs of a real run)")
 	minImages := fs.Int("min-images", 0, "fail if a notebook with code cells has fewer image/png outputs than this")
-	timeout := fs.Duration("timeout", 30*time.Minute, "per-cell timeout")
+	timeout := fs.Duration("timeout", 0, "per-cell timeout (0: 30m in quick mode, 24h in full mode, where one training cell can run for hours)")
 	verbose := fs.Bool("v", false, "show nbconvert's output")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
