@@ -76,6 +76,9 @@ func runNotebooks(args []string, stdout, stderr io.Writer) error {
 	if *mode != "quick" && *mode != "full" {
 		return fmt.Errorf("--mode %q: want quick or full", *mode)
 	}
+	if *timeout < 0 {
+		return fmt.Errorf("--timeout %v: want a positive duration, or 0 for the mode's default", *timeout)
+	}
 	paths := fs.Args()
 	if len(paths) == 0 {
 		m, err := filepath.Glob(filepath.Join("notebooks", "*.ipynb"))
