@@ -99,7 +99,7 @@ func geluParallelizeChunked[T any](backend *gobackend.Backend, input, output []T
 		for ii := 0; ii < n; ii += geluMinParallelizeChunk {
 			iiEnd := min(ii+geluMinParallelizeChunk, n)
 			wg.Add(1)
-			backend.Workers.WaitToStart(func() {
+			backend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 				chunkFn(input[ii:iiEnd], output[ii:iiEnd])
 				wg.Done()
 			})

@@ -553,7 +553,7 @@ func quantizedDenseParallel(backend *gobackend.Backend, M, K, N int, rowFn func(
 		var wg sync.WaitGroup
 		for m := range M {
 			wg.Add(1)
-			backend.Workers.WaitToStart(func() {
+			backend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 				rowFn(m, m, 0, N)
 				wg.Done()
 			})
@@ -568,7 +568,7 @@ func quantizedDenseParallel(backend *gobackend.Backend, M, K, N int, rowFn func(
 			nEnd := min(nStart+tileSize, N)
 			idx := workerIdx
 			wg.Add(1)
-			backend.Workers.WaitToStart(func() {
+			backend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 				rowFn(idx, 0, nStart, nEnd)
 				wg.Done()
 			})

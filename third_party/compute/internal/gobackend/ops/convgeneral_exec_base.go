@@ -244,7 +244,7 @@ func execConvNoDilationGeneric[T gobackend.PODNumericConstraints](plan convGener
 			for startIdx := 0; startIdx < lenOutputs; startIdx += chunkSize {
 				endIdx := min(startIdx+chunkSize, lenOutputs)
 				wg.Add(1)
-				goBackend.Workers.WaitToStart(func() {
+				goBackend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 					defer wg.Done()
 					runChunk(startIdx, endIdx)
 				})

@@ -248,7 +248,7 @@ func execReduceWindow(backend *gobackend.Backend, node *gobackend.Node, inputs [
 			for startIdx := 0; startIdx < lenOutputs; startIdx += chunkSize {
 				endIdx := min(startIdx+chunkSize, lenOutputs)
 				wg.Add(1)
-				backend.Workers.WaitToStart(func() {
+				backend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 					defer wg.Done()
 					runChunk(startIdx, endIdx)
 				})

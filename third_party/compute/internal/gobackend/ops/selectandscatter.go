@@ -228,7 +228,7 @@ func execSelectAndScatterGeneric[T gobackend.PODNumericConstraints](
 					startIdx := startBatch * elementsPerBatch
 					endIdx := endBatch * elementsPerBatch
 					wg.Add(1)
-					backend.Workers.WaitToStart(func() {
+					backend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 						defer wg.Done()
 						runChunk(startIdx, endIdx, outputFlat)
 					})
@@ -248,7 +248,7 @@ func execSelectAndScatterGeneric[T gobackend.PODNumericConstraints](
 					endIdx := min(startIdx+chunkSize, lenSource)
 					isMain := (c == 0)
 					wg.Add(1)
-					backend.Workers.WaitToStart(func() {
+					backend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 						defer wg.Done()
 						if isMain {
 							runChunk(startIdx, endIdx, outputFlat)
@@ -372,7 +372,7 @@ func execSelectAndScatterGenericHalf[T gotype.HalfPrecision[T], P gotype.HalfPre
 					startIdx := startBatch * elementsPerBatch
 					endIdx := endBatch * elementsPerBatch
 					wg.Add(1)
-					backend.Workers.WaitToStart(func() {
+					backend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 						defer wg.Done()
 						runChunk(startIdx, endIdx, outputFlat)
 					})
@@ -392,7 +392,7 @@ func execSelectAndScatterGenericHalf[T gotype.HalfPrecision[T], P gotype.HalfPre
 					endIdx := min(startIdx+chunkSize, lenSource)
 					isMain := (c == 0)
 					wg.Add(1)
-					backend.Workers.WaitToStart(func() {
+					backend.Workers.StartOrRun(func() { // fer-thesis patch: was WaitToStart (see workerspool.StartOrRun)
 						defer wg.Done()
 						if isMain {
 							runChunk(startIdx, endIdx, outputFlat)

@@ -136,52 +136,77 @@ func (w *Pool) StartIfAvailable(task func()) bool {
 	return true
 }
 
-// Saturate fans out as many workers as available, each running the given task.
-// It keeps spawning workers if more workers become available.
+// Saturate runs the given task on the calling goroutine and on as many
+// other workers as are free right now (up to the pool's parallelism in all),
+// and returns when all of them have finished.
 //
 // Each task is expected to keep doing work until there nothing else to be done.
-// As soon as any task finishes, it indicates there is no more need for more task, and it
-// immediately stops spawning new tasks.
 //
-// It returns when all started tasks have finished.
+// fer-thesis patch: the original waited on the pool's condition variable for
+// workers to free up while the calling op held a worker itself. With the
+// parallel op scheduler, every worker could end up inside a Saturate waiting
+// for a free worker (or a Signal could wake the wrong waiter), and training
+// deadlocked. Saturate never waits for a worker now: the caller does a share
+// of the work itself, so it always makes progress.
 func (w *Pool) Saturate(task func()) {
 	if w.maxParallelism == 0 {
 		task()
 		return
 	}
-
 	limit := w.maxParallelism
 	if limit < 0 {
 		limit = runtime.GOMAXPROCS(0)
 	}
-
 	var wg sync.WaitGroup
-	var doneFanningOut atomic.Bool
-
-	w.mu.Lock()
-	started := 0
-
-	for !doneFanningOut.Load() {
-		// Check global limits and local limits (for unlimited pool)
-		if (w.IsUnlimited() && started >= limit) || (!w.IsUnlimited() && w.lockedIsFull()) {
-			w.cond.Wait()
-			// If we woke up because a task finished (signaled), we need to check if we are done.
-			if doneFanningOut.Load() {
-				w.cond.Signal() // Propagate signal to other potential waiters
-				break
-			}
-			continue
-		}
-
-		started++
+	for range limit - 1 {
 		wg.Add(1)
-		w.lockedRunTaskInGoroutine(func() {
+		if !w.StartIfAvailable(func() {
 			defer wg.Done()
 			task()
-			doneFanningOut.Store(true)
-		})
+		}) {
+			wg.Done()
+			break
+		}
 	}
-	w.mu.Unlock()
+	task()
+	wg.Wait()
+}
+
+// ParallelFor calls fn over consecutive ranges [start, end) that cover
+// [0, n), at least minChunk long (but the last), on the calling goroutine and
+// on the workers that are free right now; it returns when all calls have
+// finished. Like Saturate it never waits for a worker, so ops may call it
+// from inside the parallel op scheduler without risk of deadlock.
+//
+// fer-thesis patch: added to split element-wise and copy ops across cores.
+func (w *Pool) ParallelFor(n, minChunk int, fn func(start, end int)) {
+	if n <= 0 {
+		return
+	}
+	workers := 1
+	if w.maxParallelism != 0 {
+		workers = w.AdjustedMaxParallelism()
+	}
+	minChunk = max(minChunk, 1)
+	chunks := min(workers, (n+minChunk-1)/minChunk)
+	if chunks <= 1 {
+		fn(0, n)
+		return
+	}
+	chunkSize := (n + chunks - 1) / chunks
+	var wg sync.WaitGroup
+	for start := chunkSize; start < n; start += chunkSize {
+		end := min(start+chunkSize, n)
+		wg.Add(1)
+		run := func() {
+			defer wg.Done()
+			fn(start, end)
+		}
+		if !w.StartIfAvailable(run) {
+			run()
+		}
+	}
+	fn(0, min(chunkSize, n))
 	wg.Wait()
 }
 
@@ -199,4 +224,17 @@ func (w *Pool) WorkerIsAsleep() {
 // It returns the temporary number of extra available workers.
 func (w *Pool) WorkerRestarted() {
 	w.extraParallelism.Add(-1)
+}
+
+// StartOrRun runs task on a free worker if there is one, and otherwise on
+// the calling goroutine before returning. It never waits for a worker.
+//
+// fer-thesis patch: ops that split their work in chunks called WaitToStart
+// for each chunk from inside the op, i.e. from a worker when the parallel op
+// scheduler runs them; with every worker in such an op, all of them waited
+// for a free worker forever. They call StartOrRun now.
+func (w *Pool) StartOrRun(task func()) {
+	if w.maxParallelism == 0 || !w.StartIfAvailable(task) {
+		task()
+	}
 }
