@@ -155,8 +155,8 @@ func execSlice(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobac
 	if tmpErr != nil {
 		panic(tmpErr)
 	}
-	fn := tmpAny.(func(operand, output *gobackend.Buffer, params *sliceNode)) //nolint:errcheck
-	fn(operand, output, sliceParams)
+	fn := tmpAny.(func(backend *gobackend.Backend, operand, output *gobackend.Buffer, params *sliceNode)) //nolint:errcheck
+	fn(backend, operand, output, sliceParams)
 	return output, nil
 }
 
@@ -166,7 +166,49 @@ var sliceDTypeMap = gobackend.NewDTypeMap("Slice")
 // execSliceGeneric implements the actual slice data copying. It is called via sliceDTypeMap.Dispatch.
 // It iterates through the output buffer coordinates, calculates the corresponding coordinate
 // in the operand buffer using starts and strides, and copies the value.
-func execSliceGeneric[T gobackend.SupportedTypesConstraints](operand, output *gobackend.Buffer, params *sliceNode) {
+//
+// fer-thesis patch: where the innermost axes are taken with stride 1 (the
+// usual case: im2col patches, pooling taps), it copies contiguous runs with
+// copy() and splits the rows across workers; upstream copied element by
+// element, on one goroutine.
+func execSliceGeneric[T gobackend.SupportedTypesConstraints](backend *gobackend.Backend, operand, output *gobackend.Buffer, params *sliceNode) {
+	rank := operand.RawShape.Rank()
+	outputFlat := output.Flat.([]T)
+	operandFlat := operand.Flat.([]T)
+	outputDimensions := output.RawShape.Dimensions
+	operandDimensions := operand.RawShape.Dimensions
+	operandFlatStrides := operand.RawShape.Strides()
+
+	// Contiguous run: trailing axes taken whole, then one more with stride 1.
+	run, axis := 1, rank-1
+	for axis >= 0 && params.strides[axis] == 1 && params.starts[axis] == 0 && outputDimensions[axis] == operandDimensions[axis] {
+		run *= outputDimensions[axis]
+		axis--
+	}
+	if axis >= 0 && params.strides[axis] == 1 {
+		run *= outputDimensions[axis]
+		axis--
+	}
+	if run >= 8 || len(outputFlat) >= parallelMinElements {
+		base := 0
+		for a, start := range params.starts {
+			base += start * operandFlatStrides[a]
+		}
+		steps := make([]int, axis+1)
+		for a := range steps {
+			steps[a] = params.strides[a] * operandFlatStrides[a]
+		}
+		forEachRun(backend, outputDimensions[:axis+1], steps, base, max(1, parallelMinElements/run), func(row, offset int) {
+			copy(outputFlat[row*run:(row+1)*run], operandFlat[offset:offset+run])
+		})
+		return
+	}
+	execSliceGenericScalar[T](operand, output, params)
+}
+
+// execSliceGenericScalar is upstream's element-by-element loop, kept for
+// small slices with short runs.
+func execSliceGenericScalar[T gobackend.SupportedTypesConstraints](operand, output *gobackend.Buffer, params *sliceNode) {
 	rank := operand.RawShape.Rank()
 	outputFlat := output.Flat.([]T)
 	operandFlat := operand.Flat.([]T)

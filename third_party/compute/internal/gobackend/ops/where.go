@@ -51,15 +51,17 @@ func execWhere(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobac
 	if tmpErr != nil {
 		panic(tmpErr)
 	}
-	fn := tmpAny.(func(conditionBuf, onTrueBuf, onFalseBuf, outputBuf *gobackend.Buffer))
-	fn(condition, onTrue, onFalse, output)
+	fn := tmpAny.(func(backend *gobackend.Backend, conditionBuf, onTrueBuf, onFalseBuf, outputBuf *gobackend.Buffer))
+	fn(backend, condition, onTrue, onFalse, output)
 	return output, nil
 }
 
 //gobackend:dtypemap execWhereGeneric ints,uints,floats,half,bool
 var whereDTypeMap = gobackend.NewDTypeMap("Where")
 
-func execWhereGeneric[T gobackend.SupportedTypesConstraints](conditionBuf, onTrueBuf, onFalseBuf, outputBuf *gobackend.Buffer) {
+// fer-thesis patch: the element loop is split across workers (it was one
+// goroutine) and written so that the compiler can select without a branch.
+func execWhereGeneric[T gobackend.SupportedTypesConstraints](backend *gobackend.Backend, conditionBuf, onTrueBuf, onFalseBuf, outputBuf *gobackend.Buffer) {
 	if conditionBuf.RawShape.IsScalar() {
 		// Case 1: condition is a scalar, either we take onTrue or onFalse as a whole (with potential broadcast).
 		if conditionBuf.Flat.([]bool)[0] {
@@ -76,21 +78,47 @@ func execWhereGeneric[T gobackend.SupportedTypesConstraints](conditionBuf, onTru
 	outputFlat := outputBuf.Flat.([]T)
 	onTrueIsScalar := onTrueBuf.RawShape.IsScalar()
 	onFalseIsScalar := onFalseBuf.RawShape.IsScalar()
-	onTrue := onTrueFlat[0]
-	onFalse := onFalseFlat[0]
-	for outputIdx, condition := range conditionFlat {
-		if condition {
-			if !onTrueIsScalar {
-				onTrue = onTrueFlat[outputIdx]
+	parallelFor(backend, len(conditionFlat), parallelMinElements, func(start, end int) {
+		cond, out := conditionFlat[start:end], outputFlat[start:end]
+		switch {
+		case !onTrueIsScalar && !onFalseIsScalar:
+			onTrue, onFalse := onTrueFlat[start:end], onFalseFlat[start:end]
+			for i, c := range cond {
+				v := onFalse[i]
+				if c {
+					v = onTrue[i]
+				}
+				out[i] = v
 			}
-			outputFlat[outputIdx] = onTrue
-		} else {
-			if !onFalseIsScalar {
-				onFalse = onFalseFlat[outputIdx]
+		case onTrueIsScalar && !onFalseIsScalar:
+			onTrue, onFalse := onTrueFlat[0], onFalseFlat[start:end]
+			for i, c := range cond {
+				v := onFalse[i]
+				if c {
+					v = onTrue
+				}
+				out[i] = v
 			}
-			outputFlat[outputIdx] = onFalse
+		case !onTrueIsScalar && onFalseIsScalar:
+			onTrue, onFalse := onTrueFlat[start:end], onFalseFlat[0]
+			for i, c := range cond {
+				v := onFalse
+				if c {
+					v = onTrue[i]
+				}
+				out[i] = v
+			}
+		default:
+			onTrue, onFalse := onTrueFlat[0], onFalseFlat[0]
+			for i, c := range cond {
+				v := onFalse
+				if c {
+					v = onTrue
+				}
+				out[i] = v
+			}
 		}
-	}
+	})
 }
 
 func execWhereSetOutputWithValue[T gobackend.SupportedTypesConstraints](outputBuf, valueBuf *gobackend.Buffer) {
