@@ -63,7 +63,9 @@ RUN scripts/install.sh --system --variant=${VARIANT} --no-test-deps
 
 # As the notebook user: the modules (a layer of their own), then the build and the kernel.
 USER ${NB_UID}
+# (third_party/compute is the patched compute module go.mod's replace points at.)
 COPY --chown=${NB_UID}:${NB_GID} go.mod go.sum ./
+COPY --chown=${NB_UID}:${NB_GID} third_party/compute third_party/compute
 RUN scripts/install.sh --modules-only
 COPY --chown=${NB_UID}:${NB_GID} . .
 RUN scripts/install.sh --build --variant=${VARIANT} --no-test-deps
