@@ -176,3 +176,143 @@ func TestFerWhere(t *testing.T) {
 		}
 	}
 }
+
+// TestFerPad checks the parallel Pad (zero and non-zero fill, interior
+// padding, large and small tensors) against a direct index mapping.
+func TestFerPad(t *testing.T) {
+	b := ferTestBackend(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := range 200 {
+		rank := 1 + rng.IntN(4)
+		dims := make([]int, rank)
+		cfg := make([]compute.PadAxis, rank)
+		outDims := make([]int, rank)
+		for a := range dims {
+			dims[a] = 1 + rng.IntN(6)
+			if trial%20 == 0 {
+				dims[a] = 1 + rng.IntN(30)
+			}
+			if rng.IntN(3) > 0 {
+				cfg[a] = compute.PadAxis{Start: rng.IntN(3), End: rng.IntN(3), Interior: rng.IntN(2)}
+			}
+			outDims[a] = dims[a] + cfg[a].Start + cfg[a].End + (dims[a]-1)*cfg[a].Interior
+		}
+		operand := ferRandomBuffer(b, rng, dims...)
+		fill := b.NewBuffer(shapes.Make(dtypes.Float32))
+		if trial%2 == 1 {
+			fill.Flat.([]float32)[0] = -7
+		}
+		node := &gobackend.Node{OpType: compute.OpTypePad, Shape: shapes.Make(dtypes.Float32, outDims...), Data: &padNode{axesConfig: cfg}}
+		got, err := execPad(b, node, []*gobackend.Buffer{operand, fill}, []bool{false, false})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, shapes.Make(dtypes.Float32, outDims...).Size())
+		for i := range want {
+			want[i] = fill.Flat.([]float32)[0]
+		}
+		outStrides := shapes.Make(dtypes.Float32, outDims...).Strides()
+		idx := make([]int, rank)
+		for _, v := range operand.Flat.([]float32) {
+			o := 0
+			for a := range idx {
+				o += (cfg[a].Start + idx[a]*(1+cfg[a].Interior)) * outStrides[a]
+			}
+			want[o] = v
+			for a := rank - 1; a >= 0; a-- {
+				idx[a]++
+				if idx[a] < dims[a] {
+					break
+				}
+				idx[a] = 0
+			}
+		}
+		if !slices.Equal(got.Flat.([]float32), want) {
+			t.Fatalf("trial %d: dims %v pad %v: output differs from the index mapping", trial, dims, cfg)
+		}
+	}
+}
+
+// TestFerTranspose compares the parallel float32 Transpose with upstream's
+// iterator on random shapes and permutations.
+func TestFerTranspose(t *testing.T) {
+	b := ferTestBackend(t)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for trial := range 100 {
+		rank := 2 + rng.IntN(3)
+		dims := make([]int, rank)
+		for a := range dims {
+			dims[a] = 1 + rng.IntN(40)
+		}
+		perm := rng.Perm(rank)
+		operand := ferRandomBuffer(b, rng, dims...)
+		outDims := make([]int, rank)
+		for a, p := range perm {
+			outDims[a] = dims[p]
+		}
+		got := b.NewBuffer(shapes.Make(dtypes.Float32, outDims...))
+		want := b.NewBuffer(shapes.Make(dtypes.Float32, outDims...))
+		ferTranspose[float32](b, operand, got, NewTransposeIterator(operand.RawShape, perm))
+		execTransposeGeneric[float32](operand, want, NewTransposeIterator(operand.RawShape, perm))
+		if !slices.Equal(got.Flat.([]float32), want.Flat.([]float32)) {
+			t.Fatalf("trial %d: dims %v permutation %v: differs from upstream's loop", trial, dims, perm)
+		}
+	}
+}
+
+// TestFerReduceSum compares the parallel float32 ReduceSum with upstream's
+// loop bit for bit, over leading and trailing blocks of axes.
+func TestFerReduceSum(t *testing.T) {
+	b := ferTestBackend(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for trial := range 100 {
+		rank := 2 + rng.IntN(3)
+		dims := make([]int, rank)
+		for a := range dims {
+			dims[a] = 1 + rng.IntN(30)
+		}
+		k := 1 + rng.IntN(rank-1)
+		var axes []int
+		if trial%2 == 0 {
+			for a := range k {
+				axes = append(axes, a)
+			}
+		} else {
+			for a := rank - k; a < rank; a++ {
+				axes = append(axes, a)
+			}
+		}
+		var outDims []int
+		for a, d := range dims {
+			if !slices.Contains(axes, a) {
+				outDims = append(outDims, d)
+			}
+		}
+		operand := ferRandomBuffer(b, rng, dims...)
+		for i, v := range operand.Flat.([]float32) {
+			operand.Flat.([]float32)[i] = (v - 0.5) * 1000 // rounding shows up if the order changes
+		}
+		got := b.NewBuffer(shapes.Make(dtypes.Float32, outDims...))
+		want := b.NewBuffer(shapes.Make(dtypes.Float32, outDims...))
+		done := ferReduceSum(b, operand, got, axes)
+		if operand.RawShape.Size() < parallelMinElements {
+			if done {
+				t.Fatalf("trial %d: small operand %v taken by the fast path", trial, dims)
+			}
+			continue
+		}
+		if !done {
+			t.Fatalf("trial %d: dims %v axes %v not taken by the fast path", trial, dims, axes)
+		}
+		if err := execReduceSumGeneric[float32](operand, want, NewReduceOutputIterator(dims, axes), dtypes.Float32); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Flat.([]float32), want.Flat.([]float32)) {
+			t.Fatalf("trial %d: dims %v axes %v: differs from upstream's loop", trial, dims, axes)
+		}
+	}
+	operand := ferRandomBuffer(b, rng, 40, 40, 40)
+	if ferReduceSum(b, operand, b.NewBuffer(shapes.Make(dtypes.Float32, 40, 40)), []int{1}) {
+		t.Error("a middle axis was taken by the fast path")
+	}
+}

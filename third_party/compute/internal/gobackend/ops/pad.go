@@ -84,8 +84,12 @@ func execPad(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 	}
 
 	if isZero {
-		// Fast path: just zero the output buffer
-		output.Zeros()
+		// Fast path: just zero the output buffer.
+		// fer-thesis patch: clear() split across workers (was Buffer.Zeros,
+		// a typed loop on one goroutine: 7 % of the FER CNN's training step).
+		parallelFor(backend, len(outputBytes), 4*parallelMinElements, func(start, end int) {
+			clear(outputBytes[start:end])
+		})
 	} else if len(outputBytes) > 0 {
 		// Fill output buffer with the repeated fill value
 		copy(outputBytes, fillValueBytes)
@@ -183,7 +187,19 @@ func execPad(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		}
 	}
 
-	copyND(0, 0, 0)
+	// fer-thesis patch: the outermost axis is split across workers.
+	if numMerged == 0 {
+		copyND(0, 0, 0)
+		return output, nil
+	}
+	first := mergedAxes[0]
+	parallelFor(backend, first.operandDim, max(1, 4*parallelMinElements/max(1, operandStrides[0])), func(start, end int) {
+		outOffset := (first.config.Start + start*(1+first.config.Interior)) * outputStrides[0]
+		for i := start; i < end; i++ {
+			copyND(1, i*operandStrides[0], outOffset)
+			outOffset += outputStrides[0] * (1 + first.config.Interior)
+		}
+	})
 
 	return output, nil
 }

@@ -148,6 +148,9 @@ func execReduce(backend *gobackend.Backend, node *gobackend.Node, inputs []*goba
 	}
 	it := NewReduceOutputIterator(operand.RawShape.Dimensions, reduceAxes)
 	dtype := output.RawShape.DType
+	if node.OpType == compute.OpTypeReduceSum && dtype == dtypes.Float32 && ferReduceSum(backend, operand, output, reduceAxes) {
+		return output, nil
+	}
 
 	var reduceFn GenericReduceFn
 	switch node.OpType { //nolint:exhaustive
@@ -595,4 +598,53 @@ func execReduceLogicalXor(operand, output *gobackend.Buffer, it *ReduceOutputIte
 		outputFlat[outputIdx] = outputFlat[outputIdx] != value
 	}
 	return nil
+}
+
+// ferReduceSum (fer-thesis patch) sums float32 over a leading or a trailing
+// block of axes (bias gradients, BatchNorm statistics, per-example sums) with
+// the output split across workers; every output element adds its inputs in
+// upstream's order, from 0, so the result is the same to the bit. It returns
+// false, doing nothing, for other axis sets and small operands.
+func ferReduceSum(backend *gobackend.Backend, operand, output *gobackend.Buffer, reduceAxes []int) bool {
+	dims := operand.RawShape.Dimensions
+	rank := len(dims)
+	if operand.RawShape.Size() < parallelMinElements || len(reduceAxes) == 0 || len(reduceAxes) >= rank {
+		return false
+	}
+	axes := slices.Sorted(slices.Values(reduceAxes))
+	for i := 1; i < len(axes); i++ {
+		if axes[i] != axes[i-1]+1 {
+			return false
+		}
+	}
+	in, out := operand.Flat.([]float32), output.Flat.([]float32)
+	switch {
+	case axes[0] == 0: // out[j] = Σ_r in[r·P + j]
+		period := len(out)
+		rows := len(in) / period
+		parallelFor(backend, period, 16, func(start, end int) {
+			acc := out[start:end]
+			clear(acc)
+			for r := range rows {
+				row := in[r*period+start : r*period+end]
+				for j, v := range row {
+					acc[j] += v
+				}
+			}
+		})
+		return true
+	case axes[len(axes)-1] == rank-1: // out[r] = Σ_j in[r·P + j]
+		period := len(in) / len(out)
+		parallelFor(backend, len(out), max(1, parallelMinElements/period), func(start, end int) {
+			for r := start; r < end; r++ {
+				var acc float32
+				for _, v := range in[r*period : (r+1)*period] {
+					acc += v
+				}
+				out[r] = acc
+			}
+		})
+		return true
+	}
+	return false
 }

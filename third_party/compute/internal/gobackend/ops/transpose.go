@@ -62,6 +62,12 @@ func execTranspose(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	}
 	it := NewTransposeIterator(operand.RawShape, permutations)
 	dtype := node.Shape.DType
+	if dtype == dtypes.Float32 && operand.RawShape.Rank() >= 2 && operand.RawShape.Size() >= parallelMinElements {
+		// fer-thesis patch: rows of the operand's last axis split across
+		// workers (upstream: one goroutine, one iterator step per element).
+		ferTranspose[float32](backend, operand, output, it)
+		return output, nil
+	}
 	tmpAny, tmpErr := TransposeDTypeMap.Get(dtype)
 	if tmpErr != nil {
 		panic(tmpErr)
@@ -160,4 +166,24 @@ func execTransposeBFloat16(operand, output *gobackend.Buffer, it *TransposeItera
 	for _, value := range operandFlat {
 		outputFlat[it.Next()] = value
 	}
+}
+
+// ferTranspose (fer-thesis patch) writes each row of the operand's last axis
+// to its place in the output (a copy when that axis stays the output's last),
+// rows split across workers. it must be fresh (not advanced).
+func ferTranspose[T gobackend.SupportedTypesConstraints](backend *gobackend.Backend, operand, output *gobackend.Buffer, it *TransposeIterator) {
+	operandFlat := operand.Flat.([]T)
+	outputFlat := output.Flat.([]T)
+	rank := len(it.dimensions)
+	rowLen, stride := it.dimensions[rank-1], it.perAxisStrides[rank-1]
+	forEachRun(backend, it.dimensions[:rank-1], it.perAxisStrides[:rank-1], 0, max(1, parallelMinElements/max(1, rowLen)), func(row, offset int) {
+		in := operandFlat[row*rowLen : (row+1)*rowLen]
+		if stride == 1 {
+			copy(outputFlat[offset:offset+rowLen], in)
+			return
+		}
+		for j, v := range in {
+			outputFlat[offset+j*stride] = v
+		}
+	})
 }
