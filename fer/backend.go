@@ -63,13 +63,14 @@ func ChooseBackend() BackendChoice {
 }
 
 // GoBackendConfig is the configuration ChooseBackend uses for the pure-Go
-// backend. It runs independent ops one after another ("ops_sequential"):
-// with compute v0.1.3's default of running them in parallel, its worker pool
-// can deadlock when a parallel op waits inside a matmul for a worker while
-// the scheduler waits for that op (seen in training runs here). Each large op
-// (matmul, convolution patches) is still parallel inside, so on a few cores
-// little is lost.
-const GoBackendConfig = "go:ops_sequential"
+// backend: compute's default, which runs independent ops of a graph in
+// parallel (and each large op split across cores). Upstream compute v0.1.3
+// could deadlock that way (a matmul waited for a free worker while holding
+// one, and so did every other worker), so this project used
+// "go:ops_sequential" until its patched copy (third_party/compute,
+// FER_PATCHES.md) made the worker pool unable to wait on itself. Setting
+// $GOMLX_BACKEND=go:ops_sequential still gives the sequential schedule.
+const GoBackendConfig = "go"
 
 // findJAXCUDAPlugin looks for the CUDA PJRT plugin shipped by JAX's pip packages
 // (jax_plugins/xla_cuda*/xla_cuda_plugin.so) in the site-packages directories

@@ -68,20 +68,12 @@ func TestMNISTCNNSubset(t *testing.T) {
 	}
 }
 
-// trainingBackend returns the chosen backend, but never the pure-Go one
-// with parallel op scheduling ($GOMLX_BACKEND=go), whose worker pool can
-// deadlock in compute v0.1.3 (see GoBackendConfig).
+// trainingBackend returns the chosen backend. (It used to avoid the pure-Go
+// backend's parallel op scheduling, which deadlocked in upstream compute
+// v0.1.3; the patched copy in third_party/compute does not.)
 func trainingBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	if ChooseBackend().Config != "go" {
-		return MustBackend()
-	}
-	b, err := NewBackend(BackendChoice{Config: GoBackendConfig, Reason: "pure-Go backend, ops run sequentially"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Finalize)
-	return b
+	return MustBackend()
 }
 
 // testWriter sends progress lines to the test log.
