@@ -129,9 +129,10 @@ func im2col(x *Node, g conv2DGeometry) *Node {
 // "transposed" kernel computes one horizontal sum per output and is several
 // times slower. The matmuls are chained with SchedulingBarrier, after `after`
 // when it is not nil, so that they run one at a time: each one is already
-// parallel inside, and in compute v0.1.3 the Go backend deadlocks when as
-// many DotGenerals as its worker pool has slots (2·GOMAXPROCS) start at once
-// (each holds a slot while waiting in workerspool.Pool.Saturate for another).
+// parallel inside. (Upstream compute v0.1.3 also deadlocked when as many
+// DotGenerals as its worker pool has slots started at once; the patched copy
+// in third_party/compute does not; whether unchaining them would help has
+// not been measured.)
 func conv2DInputGrad(dy, kernel, after *Node, g conv2DGeometry) *Node {
 	const minChannelsPerTapMatmul = 16
 	hp, wp := g.h+g.padH[0]+g.padH[1], g.w+g.padW[0]+g.padW[1]
