@@ -95,42 +95,32 @@ func execConcatenate(backend *gobackend.Backend, node *gobackend.Node, inputs []
 	// This is the stride needed to jump from one outer block to the next in the output.
 	outputConcatAxisStrideBytes := outputShape.Dimensions[axis] * innerBlockBytes
 
-	// Current offset in bytes along the concatenation axis *within* an outer block in the output buffer.
-	// This accumulates as we process each input tensor.
-	outputAxisOffsetBytes := 0
-
-	for _, inputBuf := range inputs {
-		inputShape := inputBuf.RawShape
-		inputDims := inputShape.Dimensions
+	// fer-thesis patch: the outer blocks are split across workers (upstream
+	// copied them on one goroutine, input after input).
+	inputsBytes := make([][]byte, len(inputs))
+	inputsBlockBytes := make([]int, len(inputs))
+	for k, inputBuf := range inputs {
 		inputBytes, err := inputBuf.MutableBytes() // Use mutableBytes() for input
 		if err != nil {
 			return nil, err
 		}
-
-		// Size of the concatenation axis for this specific input.
-		inputConcatAxisSize := inputDims[axis]
-
+		inputsBytes[k] = inputBytes
 		// Total size in bytes to copy from this input *per outer block*.
-		inputBlockBytes := inputConcatAxisSize * innerBlockBytes
-
-		// Iterate through all outer dimension blocks.
-		for outerIdx := range outerBlockSize {
-			// Calculate the starting byte position for the current outer block in the input.
-			// This is simply the outer block index times the size of the block to copy for this input.
-			inputStartOffset := outerIdx * inputBlockBytes
-
-			// Calculate the starting byte position for the current outer block in the output.
-			// This is the outer block index times the total output stride along the concat axis,
-			// plus the accumulated offset from previous inputs along the concat axis.
-			outputStartOffset := outerIdx*outputConcatAxisStrideBytes + outputAxisOffsetBytes
-
-			// Copy the relevant block of bytes for the current outer block.
-			copy(outputBytes[outputStartOffset:outputStartOffset+inputBlockBytes], inputBytes[inputStartOffset:inputStartOffset+inputBlockBytes])
-		}
-
-		// Update the offset for the next input along the concatenation axis.
-		outputAxisOffsetBytes += inputBlockBytes
+		inputsBlockBytes[k] = inputBuf.RawShape.Dimensions[axis] * innerBlockBytes
 	}
+	parallelFor(backend, outerBlockSize, max(1, 4*parallelMinElements/max(1, outputConcatAxisStrideBytes)), func(start, end int) {
+		for outerIdx := start; outerIdx < end; outerIdx++ {
+			// Offset from previous inputs along the concatenation axis.
+			outputAxisOffsetBytes := 0
+			for k, inputBytes := range inputsBytes {
+				inputBlockBytes := inputsBlockBytes[k]
+				inputStartOffset := outerIdx * inputBlockBytes
+				outputStartOffset := outerIdx*outputConcatAxisStrideBytes + outputAxisOffsetBytes
+				copy(outputBytes[outputStartOffset:outputStartOffset+inputBlockBytes], inputBytes[inputStartOffset:inputStartOffset+inputBlockBytes])
+				outputAxisOffsetBytes += inputBlockBytes
+			}
+		}
+	})
 
 	return output, nil
 }

@@ -316,3 +316,53 @@ func TestFerReduceSum(t *testing.T) {
 		t.Error("a middle axis was taken by the fast path")
 	}
 }
+
+// TestFerConcatenate checks the parallel Concatenate against a direct index
+// mapping, on every axis, small and large.
+func TestFerConcatenate(t *testing.T) {
+	b := ferTestBackend(t)
+	rng := rand.New(rand.NewPCG(13, 14))
+	for trial := range 60 {
+		rank := 1 + rng.IntN(4)
+		dims := make([]int, rank)
+		for a := range dims {
+			dims[a] = 1 + rng.IntN(8)
+			if trial%6 == 0 {
+				dims[a] = 1 + rng.IntN(40)
+			}
+		}
+		axis := rng.IntN(rank)
+		var inputs []*gobackend.Buffer
+		outDims := slices.Clone(dims)
+		outDims[axis] = 0
+		for range 1 + rng.IntN(9) {
+			d := slices.Clone(dims)
+			d[axis] = 1 + rng.IntN(5)
+			outDims[axis] += d[axis]
+			inputs = append(inputs, ferRandomBuffer(b, rng, d...))
+		}
+		node := &gobackend.Node{OpType: compute.OpTypeConcatenate, Shape: shapes.Make(dtypes.Float32, outDims...), Data: axis}
+		got, err := execConcatenate(b, node, inputs, make([]bool, len(inputs)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outer := 1
+		for a := range axis {
+			outer *= outDims[a]
+		}
+		inner := 1
+		for a := axis + 1; a < rank; a++ {
+			inner *= outDims[a]
+		}
+		var want []float32
+		for o := range outer {
+			for _, in := range inputs {
+				n := in.RawShape.Dimensions[axis] * inner
+				want = append(want, in.Flat.([]float32)[o*n:(o+1)*n]...)
+			}
+		}
+		if !slices.Equal(got.Flat.([]float32), want) {
+			t.Fatalf("trial %d: dims %v axis %d: differs from the direct mapping", trial, outDims, axis)
+		}
+	}
+}
