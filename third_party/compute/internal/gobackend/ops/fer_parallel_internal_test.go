@@ -15,7 +15,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 )
 
-func ferTestBackend(t *testing.T) *gobackend.Backend {
+func ferTestBackend(t testing.TB) *gobackend.Backend {
 	t.Helper()
 	b, err := gobackend.New("")
 	if err != nil {
