@@ -18,6 +18,17 @@ models=${2:-"mnist-cnn fer-cnn"}
 steps=${STEPS:-20}
 threads=${THREADS:-$(nproc)}
 python=${PYTHON:-/usr/bin/python3}
+for v in "rounds=$rounds" "STEPS=$steps" "THREADS=$threads"; do
+	case ${v#*=} in
+	'' | *[!0-9]* | 0) echo "bench/table.sh: ${v%%=*} must be a positive whole number, got '${v#*=}'" >&2; exit 2 ;;
+	esac
+done
+for m in $models; do
+	case $m in
+	mnist-cnn | fer-cnn) ;;
+	*) echo "bench/table.sh: model '$m' has no PyTorch twin in bench/pytorch_bench.py (want mnist-cnn or fer-cnn)" >&2; exit 2 ;;
+	esac
+done
 cd "$(dirname "$0")/.."
 bin=${TMPDIR:-/tmp}/fer-table
 mkdir -p "$bin"

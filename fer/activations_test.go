@@ -6,7 +6,7 @@ import (
 )
 
 func TestActivationsOfLastLayerAreTheLogits(t *testing.T) {
-	m := MNISTCNN().WithBackend(trainingBackend(t))
+	m := MNISTCNN().WithBackend(MustBackend())
 	d := Data{X: make([]float32, 3*28*28), Shape: []int{28, 28, 1}}
 	for i := range d.X {
 		d.X[i] = float32(i%251) / 251

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fer-thesis/fer/datasets"
-	"github.com/gomlx/compute"
 )
 
 // testDataDir returns the directory holding the data sets: $FER_DATA_DIR if
@@ -51,7 +50,7 @@ func TestMNISTCNNSubset(t *testing.T) {
 	// Seed 2: one epoch ends at 0.909 (0.919 with GoMLX's ReLU derivative of 1
 	// at 0, before fastops.go; seeds 1 and 3: 0.89-0.92, 0.92); one epoch of
 	// 188 steps is at the start of the learning curve.
-	m := MNISTCNN().WithSeed(2).WithBackend(trainingBackend(t))
+	m := MNISTCNN().WithSeed(2).WithBackend(MustBackend())
 	if err := m.Compile(Adam(1e-3), SparseCategoricalCrossEntropy); err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +65,6 @@ func TestMNISTCNNSubset(t *testing.T) {
 	if e.ValAccuracy < 0.90 {
 		t.Errorf("validation accuracy %.4f, want ≥ 0.90", e.ValAccuracy)
 	}
-}
-
-// trainingBackend returns the chosen backend. (It used to avoid the pure-Go
-// backend's parallel op scheduling, which deadlocked in upstream compute
-// v0.1.3; the patched copy in third_party/compute does not.)
-func trainingBackend(t testing.TB) compute.Backend {
-	t.Helper()
-	return MustBackend()
 }
 
 // testWriter sends progress lines to the test log.

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 
 	"github.com/fer-thesis/fer/fer"
 )
@@ -19,6 +21,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 20, "timed steps")
 	warmup := fs.Int("warmup", 2, "untimed steps before timing (the first one compiles the graph)")
 	infer := fs.Bool("infer", false, "time inference (forward pass) instead of training steps")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (warm-up included) to this file, for go tool pprof")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -33,6 +36,17 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	m, err := fer.New(*name)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("fer bench: --cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("fer bench: --cpuprofile %s: %w", *cpuProfile, err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	b, choice, err := fer.Backend()
 	if err != nil {

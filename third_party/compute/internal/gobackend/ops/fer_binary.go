@@ -148,6 +148,25 @@ func ferRun[O any](kernel func(lhs, rhs []float32, output []O, lhsShape, rhsShap
 	}
 }
 
+// ferParallelRun splits the output o into chunks across the backend's
+// workers (whole periods when an operand repeats) and runs ferRun on each.
+// O is float32 for arithmetic ops and bool for comparisons.
+func ferParallelRun[O any](backend *gobackend.Backend, kernel func(lhs, rhs []float32, output []O, lhsShape, rhsShape, outputShape shapes.Shape),
+	split ferSplit, period int, l, r []float32, o []O, lhsShape, rhsShape, outShape shapes.Shape) {
+	minChunk, rows := parallelMinElements, len(o)
+	if period > 0 {
+		minChunk, rows = max(1, parallelMinElements/period), len(o)/period
+	}
+	parallelFor(backend, rows, minChunk, func(start, end int) {
+		if period > 0 {
+			start, end = start*period, end*period
+		}
+		ferRun(kernel, split, period, l, r, o, lhsShape, rhsShape, outShape, start, end)
+	})
+}
+
+// ferParallelBinary returns the executor of a float32 arithmetic op: split
+// across workers when ferSplittable says so, else upstream's fallback.
 func ferParallelBinary(commutative bool, kernel ferBinaryKernel, fallback gobackend.NodeExecutor) gobackend.NodeExecutor {
 	return func(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
 		split, period := ferSplittable(node, inputs)
@@ -159,20 +178,13 @@ func ferParallelBinary(commutative bool, kernel ferBinaryKernel, fallback goback
 			lhs, rhs = rhs, lhs
 		}
 		l, r, o := lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32)
-		minChunk, rows := parallelMinElements, len(o)
-		if period > 0 {
-			minChunk, rows = max(1, parallelMinElements/period), len(o)/period
-		}
-		parallelFor(backend, rows, minChunk, func(start, end int) {
-			if period > 0 {
-				start, end = start*period, end*period
-			}
-			ferRun(kernel, split, period, l, r, o, lhs.RawShape, rhs.RawShape, output.RawShape, start, end)
-		})
+		ferParallelRun(backend, kernel, split, period, l, r, o, lhs.RawShape, rhs.RawShape, output.RawShape)
 		return output, nil
 	}
 }
 
+// ferParallelCompare is ferParallelBinary for comparisons (bool output, no
+// donated input buffer).
 func ferParallelCompare(commutative bool, kernel ferCompareKernel, fallback gobackend.NodeExecutor) gobackend.NodeExecutor {
 	return func(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
 		split, period := ferSplittable(node, inputs)
@@ -188,16 +200,7 @@ func ferParallelCompare(commutative bool, kernel ferCompareKernel, fallback goba
 			lhs, rhs = rhs, lhs
 		}
 		l, r, o := lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]bool)
-		minChunk, rows := parallelMinElements, len(o)
-		if period > 0 {
-			minChunk, rows = max(1, parallelMinElements/period), len(o)/period
-		}
-		parallelFor(backend, rows, minChunk, func(start, end int) {
-			if period > 0 {
-				start, end = start*period, end*period
-			}
-			ferRun(kernel, split, period, l, r, o, lhs.RawShape, rhs.RawShape, output.RawShape, start, end)
-		})
+		ferParallelRun(backend, kernel, split, period, l, r, o, lhs.RawShape, rhs.RawShape, output.RawShape)
 		return output, nil
 	}
 }
