@@ -1,0 +1,122 @@
+// fer-thesis patch: tests and benchmarks of fer_gemm.go against upstream's
+// large AVX-512 kernel.
+
+//go:build amd64 && goexperiment.simd
+
+package matmul
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"simd/archsimd"
+	"testing"
+
+	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/dot"
+)
+
+func ferTestBackend(t testing.TB) *gobackend.Backend {
+	t.Helper()
+	if !archsimd.X86.AVX512() {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	b, err := gobackend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.(*gobackend.Backend)
+}
+
+func ferRandom(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+// TestFerGemmMatchesUpstream checks ferGemm against avx512LargeFloat32 bit
+// for bit: shapes with row tails (m not a multiple of 6), several
+// contracting panels with a partial last one, n from 64 to 256, batches, and
+// the thesis CNNs' im2col shapes.
+func TestFerGemmMatchesUpstream(t *testing.T) {
+	backend := ferTestBackend(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	type shape struct{ batch, m, k, n int }
+	shapes := []shape{
+		{1, 1, 1, 64}, {1, 5, 3, 64}, {1, 6, 128, 64}, {1, 7, 129, 64}, {1, 13, 300, 128},
+		{3, 20, 257, 64}, {2, 11, 64, 128}, {1, 100, 9, 64},
+		{1, 1000, 576, 64}, // fer-cnn's second convolution, a tenth of its rows
+		{1, 387, 256, 64},  // an input-gradient tap of its third
+		{1, 250, 1024, 128}, {1, 31, 700, 192}, {2, 17, 1000, 256},
+		// Large rhs (more than ferGemmMaxRHS values): packed panels, or in
+		// place for 64 columns; fer-cnn's kernel-gradient shapes, scaled down.
+		{1, 9, 5000, 64}, {2, 7, 4500, 64}, {1, 64, 1700, 576}, {1, 33, 800, 2304}, {3, 5, 2100, 128},
+	}
+	for i := 0; i < 20; i++ {
+		shapes = append(shapes, shape{1 + r.IntN(2), 1 + r.IntN(50), 1 + r.IntN(400), 64 * (1 + r.IntN(4))})
+	}
+	for _, s := range shapes {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d", s.batch, s.m, s.k, s.n), func(t *testing.T) {
+			if !ferGemmApplies(s.n) {
+				t.Fatalf("ferGemmApplies(%d) = false", s.n)
+			}
+			lhs, rhs := ferRandom(r, s.batch*s.m*s.k), ferRandom(r, s.batch*s.k*s.n)
+			want := make([]float32, s.batch*s.m*s.n)
+			got := make([]float32, len(want))
+			for i := range got {
+				got[i] = float32(math.NaN()) // must be overwritten
+			}
+			avx512LargeFloat32(backend, dot.LayoutNonTransposed, lhs, rhs, s.batch, s.m, s.n, s.k, want)
+			ferGemm(backend, lhs, rhs, got, s.batch, s.m, s.n, s.k)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("output[%d] = %v, upstream's kernel gives %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+	if ferGemmApplies(32) || ferGemmApplies(100) || ferGemmApplies(0) {
+		t.Error("ferGemmApplies accepts a width it has no kernel for")
+	}
+}
+
+// BenchmarkFerGemm compares ferGemm with upstream's packed kernel on the
+// matmuls of fer-cnn's training step (batch 32).
+func BenchmarkFerGemm(b *testing.B) {
+	backend := ferTestBackend(b)
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, s := range []struct {
+		name    string
+		m, k, n int
+	}{
+		{"conv1-forward", 73728, 9, 64},
+		{"conv2-forward", 16928, 576, 64},
+		{"conv2-dx-tap", 16928, 64, 64},
+		{"conv3-dx-tap", 3872, 256, 64},
+		{"conv3-forward", 3872, 576, 256},
+		{"conv4-forward", 800, 2304, 256},
+		{"conv1-dkernel", 9, 73728, 64},
+		{"conv2-dkernel", 64, 16928, 576},
+		{"conv4-dkernel", 256, 800, 2304},
+		{"conv4-dx-tap", 800, 256, 256},
+		{"mnist-conv1-forward", 21632, 9, 256},
+	} {
+		lhs, rhs := ferRandom(r, s.m*s.k), ferRandom(r, s.k*s.n)
+		out := make([]float32, s.m*s.n)
+		flops := 2 * float64(s.m) * float64(s.k) * float64(s.n)
+		b.Run(s.name+"/upstream", func(b *testing.B) {
+			for range b.N {
+				avx512LargeFloat32(backend, dot.LayoutNonTransposed, lhs, rhs, 1, s.m, s.n, s.k, out)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(s.name+"/fer", func(b *testing.B) {
+			for range b.N {
+				ferGemm(backend, lhs, rhs, out, 1, s.m, s.n, s.k)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
