@@ -89,19 +89,24 @@ func maxPoolAxis(x *Node, axis, window, stride int) *Node {
 	outLen := (n-window)/stride + 1
 	span := (outLen-1)*stride + 1
 	rank := x.Rank()
+	var xr *Node // x through the identity that carries the custom gradient
 	tap := func(t int) *Node {
 		specs := make([]SliceAxisSpec, rank)
 		for i := range specs {
 			specs[i] = AxisRange()
 		}
 		specs[axis] = AxisRange(t, t+span).Stride(stride)
-		return Slice(x, specs...)
+		// Slicing xr (not x) leaves the identity as x's only consumer, so
+		// the Go backend hands x's buffer over instead of copying it (it
+		// copies an Identity's input while other ops still need it). The
+		// taps are under StopGradient: no gradient flows through them.
+		return Slice(xr, specs...)
 	}
 
 	var dy *Node // Gradient w.r.t. the output, captured by its custom gradient.
 	var taps []*Node
 	var m *Node
-	xr := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
+	xr = IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
 		if dy == nil {
 			exceptions.Panicf("maxPoolAxis: gradient w.r.t. the input requested before the output's gradient was seen")
 		}
