@@ -74,8 +74,11 @@ var convLoweringOverride = lowerAuto
 // ConvLoweringEnv names the environment variable that forces how conv2D is
 // lowered, for benchmarks and for checking a result against GoMLX's own
 // convolution: "native" (GoMLX's Convolve), "patches" (im2col differentiated
-// by GoMLX) or "fast" (im2col with the hand-written backward pass). Unset or
-// "auto": "fast" on the pure-Go backend, "native" on the others.
+// by GoMLX) or "fast" (im2col with the hand-written backward pass, never the
+// patched backend's implicit-matmul ConvGeneral). Unset or "auto": on the
+// pure-Go backend the hand-written backward pass with the implicit-matmul
+// ConvGeneral where the backend has it (see implicitConv), "native" on the
+// others.
 const ConvLoweringEnv = "FER_CONV"
 
 func init() {
@@ -151,12 +154,15 @@ func newConv2DGeometry(x, kernel *Node, stride int, padding Padding) conv2DGeome
 // padding, and returns [batch, outHeight, outWidth, outChannels].
 //
 // It is the single place where the models' convolutions are lowered to the
-// backend. On the pure-Go backend it uses conv2DFast (im2col + DotGeneral, with
-// a hand-written backward pass), because that backend's ConvGeneral is a
-// direct scalar loop, one to two orders of magnitude slower than its blocked,
-// SIMD-capable DotGeneral; on any other backend (XLA) it uses GoMLX's native
-// Convolve, which XLA lowers to its own optimized kernels. $FER_CONV
-// (ConvLoweringEnv) overrides the choice.
+// backend. On the pure-Go backend it uses conv2DFast (a hand-written backward
+// pass; the forward pass and the input gradient as im2col + DotGeneral, or,
+// where the patched backend of third_party/compute runs them as an implicit
+// matmul, as ConvGeneral), because upstream's ConvGeneral is a direct scalar
+// loop, one to two orders of magnitude slower than its blocked, SIMD-capable
+// DotGeneral, and GoMLX's own gradient of a convolution is ConvGeneral in
+// layouts the patched backend does not speed up; on any other backend (XLA)
+// it uses GoMLX's native Convolve, which XLA lowers to its own optimized
+// kernels. $FER_CONV (ConvLoweringEnv) overrides the choice.
 func conv2D(x, kernel *Node, stride int, padding Padding) *Node {
 	g := newConv2DGeometry(x, kernel, stride, padding)
 	lowering := convLoweringOverride

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/support/exceptions"
 )
 
 var (
@@ -356,5 +358,50 @@ func TestConv2DFastGradientPlumbing(t *testing.T) {
 	names := []string{"d/dk1 (kernels only)", "d/dk2 (kernels only)", "d/dx", "d/dk1", "d/dk2"}
 	for i, name := range names {
 		assertClose(t, name, flat64(results[lowerFast][i]), flat64(results[lowerNative][i]), 1e-12)
+	}
+}
+
+// TestConv2DImplicitMatchesPatches checks conv2DFast where the patched Go
+// backend runs the forward pass and the input gradient as its
+// implicit-matmul ConvGeneral (float32, 64·j output channels, at least 16
+// input channels) against conv2DPatches (im2col differentiated by GoMLX):
+// values and both gradients. Strided and odd-kernel cases keep the im2col
+// input gradient, even kernels have asymmetric "same" padding.
+func TestConv2DImplicitMatchesPatches(t *testing.T) {
+	backend := goBackendForTest(t)
+	if !strings.Contains(backend.Description(), implicitConvMarker) {
+		t.Skipf("the backend (%s) has no implicit-matmul convolution (build with GOEXPERIMENT=simd on an AVX-512 CPU)", backend.Description())
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, c := range []convCase{
+		{batch: 2, h: 7, w: 7, cin: 64, kh: 3, kw: 3, cout: 64, stride: 1, padding: Same},
+		{batch: 2, h: 6, w: 5, cin: 16, kh: 2, kw: 2, cout: 128, stride: 1, padding: Same},
+		{batch: 3, h: 5, w: 5, cin: 128, kh: 3, kw: 3, cout: 64, stride: 1, padding: Valid},
+		{batch: 2, h: 7, w: 6, cin: 64, kh: 3, kw: 3, cout: 192, stride: 2, padding: Valid},
+		{batch: 1, h: 4, w: 4, cin: 20, kh: 3, kw: 3, cout: 64, stride: 1, padding: Same}, // input gradient: 20 channels, im2col
+	} {
+		t.Run(c.String(), func(t *testing.T) {
+			x := randomTensor(rng, dtypes.Float32, c.batch, c.h, c.w, c.cin)
+			k := randomTensor(rng, dtypes.Float32, c.kh, c.kw, c.cin, c.cout)
+			_, _, oh, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
+			_, _, ow, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
+			r := randomTensor(rng, dtypes.Float32, c.batch, oh, ow, c.cout)
+			outs := MustNewExec(backend, func(x, k, r *Node) []*Node {
+				if !implicitConv(x, c.cin, c.cout) {
+					exceptions.Panicf("implicitConv(%d, %d) is false", c.cin, c.cout)
+				}
+				g := newConv2DGeometry(x, k, c.stride, c.padding)
+				var outs []*Node
+				for _, lower := range []func(x, kernel *Node, g conv2DGeometry) *Node{conv2DPatches, conv2DFast} {
+					y := lower(x, k, g)
+					outs = append(outs, y)
+					outs = append(outs, Gradient(ReduceAllSum(Mul(y, r)), x, k)...)
+				}
+				return outs
+			}).MustExec(x, k, r)
+			for i, what := range []string{"forward", "d/dx", "d/dkernel"} {
+				assertClose(t, what, flat64(outs[3+i]), flat64(outs[i]), 1e-5)
+			}
+		})
 	}
 }

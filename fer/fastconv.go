@@ -1,6 +1,9 @@
 package fer
 
 import (
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/support/exceptions"
 )
@@ -40,8 +43,12 @@ import (
 // only runs nodes that the outputs use.
 
 // conv2DFast computes the convolution described by g like conv2DPatches, with
-// the hand-written backward pass described above.
+// the hand-written backward pass described above. When the backend runs
+// NHWC convolutions as an implicit matmul (implicitConv), the forward pass
+// and the input gradient are ConvGeneral instead of im2col + DotGeneral, and
+// the patches are only built, in the backward pass, for the kernel gradient.
 func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
+	implicit := implicitConv(x, g.cin, g.cout)
 	var dy *Node // [n, cout], set by the output's custom gradient.
 	capturedDY := func(what string) *Node {
 		if dy == nil {
@@ -55,6 +62,9 @@ func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
 		// pᵀ·dy contracts n, the first axis of both: the backend's matmul wants it
 		// last on the lhs, so the smaller of p and dy is transposed.
 		dy := capturedDY("kernel")
+		if p == nil {
+			p = im2col(x, g)
+		}
 		if kp := g.kh * g.kw * g.cin; kp < g.cout { // E.g. a first layer on 1-channel images.
 			dk = DotGeneral(Transpose(p, 0, 1), []int{1}, nil, dy, []int{0}, nil) // [kh*kw*cin, cout]
 		} else {
@@ -65,14 +75,24 @@ func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
 		return dk
 	}
 	inputGrad := func(_, _ *Node) *Node {
-		return conv2DInputGrad(capturedDY("input"), StopGradient(kernel), dk, g)
+		dy := capturedDY("input")
+		if g.stride == 1 && implicitConv(x, g.cout, g.cin) {
+			return conv2DInputGradImplicit(dy, StopGradient(kernel), g)
+		}
+		return conv2DInputGrad(dy, StopGradient(kernel), dk, g)
 	}
 	xr := IdentityWithCustomGradient(x, inputGrad)
 	kr := IdentityWithCustomGradient(kernel, kernelGrad)
 
-	p = im2col(xr, g)
-	k := Reshape(kr, g.kh*g.kw*g.cin, g.cout)
-	y := StopGradient(DotGeneral(p, []int{1}, nil, k, []int{0}, nil)) // [n, cout]
+	var y *Node // [n, cout]
+	if implicit {
+		y = Reshape(convNHWC(xr, kr, g.stride, g.padH, g.padW), g.batch*g.outH*g.outW, g.cout)
+	} else {
+		p = im2col(xr, g)
+		k := Reshape(kr, g.kh*g.kw*g.cin, g.cout)
+		y = DotGeneral(p, []int{1}, nil, k, []int{0}, nil)
+	}
+	y = StopGradient(y)
 
 	// A scalar zero that depends on xr and kr: it is what makes autodiff call
 	// their custom gradients. Both terms read a single element.
@@ -82,6 +102,54 @@ func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
 		return v
 	})
 	return Reshape(y, g.batch, g.outH, g.outW, g.cout)
+}
+
+// implicitConvMarker is what the patched Go backend's Description says when
+// its ConvGeneral runs float32 NHWC convolutions with 64·j output channels
+// as an implicit matmul (third_party/compute: gobackend.FerConvMarker; built
+// with GOEXPERIMENT=simd on a CPU with AVX-512). Upstream's ConvGeneral is a
+// scalar loop: without the marker, im2col + DotGeneral is used.
+const implicitConvMarker = "fer-thesis conv2d"
+
+// implicitConvMinInputChannels: below this many input channels the implicit
+// convolution's per-tap overhead outweighs the im2col copy it saves (a first
+// layer on grey images has one).
+const implicitConvMinInputChannels = 16
+
+// implicitConv reports whether a convolution of x's graph and dtype, from
+// cin to cout channels, runs as the backend's implicit-matmul ConvGeneral.
+// $FER_CONV=fast turns it off (im2col + DotGeneral everywhere), for
+// comparisons.
+func implicitConv(x *Node, cin, cout int) bool {
+	b := x.Graph().Backend()
+	return convLoweringOverride != lowerFast && x.DType() == dtypes.Float32 && isGoBackend(b) &&
+		strings.Contains(b.Description(), implicitConvMarker) && cout%64 == 0 && cin >= implicitConvMinInputChannels
+}
+
+// convNHWC is the backend's ConvGeneral for x [batch, h, w, cin] and kernel
+// [kh, kw, cin, cout] with explicit (before, after) paddings.
+func convNHWC(x, kernel *Node, stride int, padH, padW [2]int) *Node {
+	axes := ConvolveAxesConfig{
+		InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
+		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2},
+	}
+	return ConvGeneral(x, kernel, axes, []int{stride, stride}, [][2]int{padH, padW}, nil, nil, 1, 1)
+}
+
+// conv2DInputGradImplicit returns the gradient w.r.t. the input of a
+// stride-1 convolution g, given dy [batch·outH·outW, cout]: the convolution
+// of dy, padded by kernel size − 1 − the forward padding on each side, with
+// the kernel flipped in space and its channel axes swapped,
+//
+//	dx[ih, iw, c] = Σ_{i, j, o} dy[ih + i − (kh−1−padH₀), iw + j − (kw−1−padW₀), o] · k[kh−1−i, kw−1−j, c, o],
+//
+// one implicit-matmul ConvGeneral instead of kh·kw matmuls, Pads and Adds.
+func conv2DInputGradImplicit(dy, kernel *Node, g conv2DGeometry) *Node {
+	kflip := Transpose(Reverse(kernel, 0, 1), 2, 3) // [kh, kw, cout, cin]
+	return convNHWC(Reshape(dy, g.batch, g.outH, g.outW, g.cout), kflip, 1,
+		[2]int{g.kh - 1 - g.padH[0], g.kh - 1 - g.padH[1]},
+		[2]int{g.kw - 1 - g.padW[0], g.kw - 1 - g.padW[1]})
 }
 
 // firstElement returns the first element of x as a scalar.

@@ -141,8 +141,25 @@ func (b *Backend) String() string { return BackendName }
 
 // Description is a longer description of the Backend that can be used to pretty-print.
 func (b *Backend) Description() string {
+	// fer-thesis patch: say when the implicit-matmul convolution is in (see
+	// FerConvMarker).
+	if FerFastConv2D {
+		return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d, %s)", b.Workers.MaxParallelism(), FerConvMarker)
+	}
 	return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d)", b.Workers.MaxParallelism())
 }
+
+// fer-thesis patch: FerFastConv2D is set (at init, by
+// ops/fer_conv_amd64.go) when ConvGeneral runs float32 NHWC/HWIO
+// convolutions with 64·j output channels as an implicit matmul: built with
+// GOEXPERIMENT=simd, on a CPU with AVX-512. Description then names
+// FerConvMarker, which is how a GoMLX program (the fer-thesis project) can
+// tell that lowering such convolutions to ConvGeneral is fast, which it is
+// not on upstream's loop.
+var FerFastConv2D bool
+
+// FerConvMarker is the text Description includes when FerFastConv2D is set.
+const FerConvMarker = "fer-thesis conv2d"
 
 // NumDevices return the number of devices available for this Backend.
 func (b *Backend) NumDevices() int {
