@@ -44,7 +44,9 @@ func init() {
 //  2. otherwise XLA, if a PJRT plugin is already installed: CUDA first, then CPU
 //     (plugins are searched where go-xla searches, $PJRT_PLUGIN_LIBRARY_PATH
 //     included, plus the CUDA plugin that JAX's pip package jax-cuda*-pjrt installs);
-//  3. otherwise the pure-Go backend.
+//  3. otherwise the pure-Go backend (GoBackendConfig with this project's
+//     patched compute, "go:ops_sequential" with upstream's; see
+//     goBackendChoice).
 func ChooseBackend() BackendChoice {
 	if v, ok := os.LookupEnv(BackendEnv); ok && strings.TrimSpace(v) != "" {
 		return BackendChoice{Config: strings.TrimSpace(v), Reason: "$" + BackendEnv + " is set"}
@@ -59,7 +61,36 @@ func ChooseBackend() BackendChoice {
 	if p, ok := plugins["cpu"]; ok {
 		return BackendChoice{Config: "xla:cpu", Reason: "PJRT CPU plugin found at " + p}
 	}
-	return BackendChoice{Config: GoBackendConfig, Reason: "no PJRT plugin installed; pure-Go backend"}
+	return goBackendChoice(goBackendDescription())
+}
+
+// goBackendChoice is the pure-Go backend's configuration given its
+// Description: GoBackendConfig when it is the patched copy of
+// third_party/compute (its description names goPatchesMarker), else
+// "go:ops_sequential" — a program that imports this package from another
+// module gets upstream compute (a replace only applies in the main module),
+// whose worker pool can deadlock under the parallel schedule.
+func goBackendChoice(description string) BackendChoice {
+	if strings.Contains(description, goPatchesMarker) {
+		return BackendChoice{Config: GoBackendConfig, Reason: "no PJRT plugin installed; pure-Go backend"}
+	}
+	return BackendChoice{Config: "go:ops_sequential", Reason: "no PJRT plugin installed; pure-Go backend, " +
+		"upstream compute (not this project's patched copy): ops run one at a time, as its worker pool can deadlock otherwise"}
+}
+
+// goPatchesMarker is what the Go backend of third_party/compute says in its
+// Description (gobackend.FerPatchesMarker there).
+const goPatchesMarker = "fer-thesis patches"
+
+// goBackendDescription returns the Description of a pure-Go backend, created
+// and finalized for the purpose (that is cheap: no worker starts), or "".
+func goBackendDescription() string {
+	b, err := compute.NewWithConfig("go")
+	if err != nil {
+		return ""
+	}
+	defer b.Finalize()
+	return b.Description()
 }
 
 // GoBackendConfig is the configuration ChooseBackend uses for the pure-Go
@@ -68,8 +99,10 @@ func ChooseBackend() BackendChoice {
 // could deadlock that way (a matmul waited for a free worker while holding
 // one, and so did every other worker), so this project used
 // "go:ops_sequential" until its patched copy (third_party/compute,
-// FER_PATCHES.md) made the worker pool unable to wait on itself. Setting
-// $GOMLX_BACKEND=go:ops_sequential still gives the sequential schedule.
+// FER_PATCHES.md) made the worker pool unable to wait on itself; with
+// upstream compute (fer imported from another module), ChooseBackend still
+// picks "go:ops_sequential". Setting $GOMLX_BACKEND=go:ops_sequential gives
+// the sequential schedule.
 const GoBackendConfig = "go"
 
 // findJAXCUDAPlugin looks for the CUDA PJRT plugin shipped by JAX's pip packages

@@ -91,3 +91,12 @@ func TestPick(t *testing.T) {
 		t.Error("Describe should mention an unknown mode")
 	}
 }
+
+func TestGoBackendChoiceFollowsThePatches(t *testing.T) {
+	if c := goBackendChoice(goBackendDescription()); c.Config != GoBackendConfig {
+		t.Errorf("with this module's patched compute (description %q): %s, want %s", goBackendDescription(), c, GoBackendConfig)
+	}
+	if c := goBackendChoice("Go Portable Compute Backend (parallelism=4)"); c.Config != "go:ops_sequential" {
+		t.Errorf("with upstream compute's description: %s, want go:ops_sequential", c)
+	}
+}

@@ -144,10 +144,15 @@ func (b *Backend) Description() string {
 	// fer-thesis patch: say when the implicit-matmul convolution is in (see
 	// FerConvMarker).
 	if FerFastConv2D {
-		return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d, %s)", b.Workers.MaxParallelism(), FerConvMarker)
+		return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d, %s: %s)", b.Workers.MaxParallelism(), FerPatchesMarker, FerConvMarker)
 	}
-	return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d)", b.Workers.MaxParallelism())
+	return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d, %s)", b.Workers.MaxParallelism(), FerPatchesMarker)
 }
+
+// fer-thesis patch: FerPatchesMarker is in every Description of this patched
+// copy, so a program can tell it from upstream compute (whose worker pool
+// can deadlock under the parallel op schedule).
+const FerPatchesMarker = "fer-thesis patches"
 
 // fer-thesis patch: FerFastConv2D is set (at init, by
 // ops/fer_conv_amd64.go) when ConvGeneral runs float32 NHWC/HWIO
