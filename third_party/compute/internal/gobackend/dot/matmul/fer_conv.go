@@ -6,7 +6,6 @@
 package matmul
 
 import (
-	"simd/archsimd"
 	"unsafe"
 
 	"github.com/gomlx/compute/internal/gobackend"
@@ -95,7 +94,7 @@ func FerConv2D(backend *gobackend.Backend, x []float32, batch, h, w, cin int, k 
 							kp := unsafe.Pointer(&k[((i*kw+j)*cin+ch0)*cout+c0])
 							q := 0
 							for ; q+2 <= n; q += 2 {
-								ferConvPanel2x64(unsafe.Add(rowOf(px[q], i, j), ch0*4), unsafe.Add(rowOf(px[q+1], i, j), ch0*4),
+								ferPanel2x64(unsafe.Add(rowOf(px[q], i, j), ch0*4), unsafe.Add(rowOf(px[q+1], i, j), ch0*4),
 									kp, kStride, chLen, unsafe.Pointer(&out[(p0+q)*cout+c0]), unsafe.Pointer(&out[(p0+q+1)*cout+c0]), first)
 							}
 							if q < n {
@@ -114,25 +113,4 @@ func FerConv2D(backend *gobackend.Backend, x []float32, batch, h, w, cin int, k 
 		return
 	}
 	backend.Workers.ParallelFor(chunks, 1, run)
-}
-
-// ferConvPanel2x64 is ferGemmPanel2x64 for two lhs rows anywhere in memory
-// (l0 and l1, chLen values each) and two output rows anywhere (o0, o1).
-func ferConvPanel2x64(l0, l1, kp unsafe.Pointer, kStride uintptr, chLen int, o0, o1 unsafe.Pointer, first bool) {
-	var a00, a01, a02, a03, a10, a11, a12, a13 archsimd.Float32x16
-	for range chLen {
-		r0 := archsimd.LoadFloat32x16((*[16]float32)(kp))
-		r1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(kp, 64)))
-		r2 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(kp, 128)))
-		r3 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(kp, 192)))
-		v := archsimd.BroadcastFloat32x16(*(*float32)(l0))
-		a00, a01, a02, a03 = r0.MulAdd(v, a00), r1.MulAdd(v, a01), r2.MulAdd(v, a02), r3.MulAdd(v, a03)
-		v = archsimd.BroadcastFloat32x16(*(*float32)(l1))
-		a10, a11, a12, a13 = r0.MulAdd(v, a10), r1.MulAdd(v, a11), r2.MulAdd(v, a12), r3.MulAdd(v, a13)
-		l0 = unsafe.Add(l0, 4)
-		l1 = unsafe.Add(l1, 4)
-		kp = unsafe.Add(kp, kStride)
-	}
-	ferGemmStore4(o0, first, a00, a01, a02, a03)
-	ferGemmStore4(o1, first, a10, a11, a12, a13)
 }

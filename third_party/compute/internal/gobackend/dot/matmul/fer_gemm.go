@@ -142,8 +142,8 @@ func ferGemmRowsAllPanels(lhs, rhs, output []float32, r0, r1, n, k int) {
 			rp := unsafe.Pointer(&rhs[p0*n+c0])
 			row := r0
 			for ; row+2 <= r1; row += 2 {
-				ferGemmPanel2x64(unsafe.Pointer(&lhs[row*k+p0]), lStride, rp, rStride,
-					unsafe.Pointer(&output[row*n+c0]), oStride, kLen, p0 == 0)
+				lp, op := unsafe.Pointer(&lhs[row*k+p0]), unsafe.Pointer(&output[row*n+c0])
+				ferPanel2x64(lp, unsafe.Add(lp, lStride), rp, rStride, kLen, op, unsafe.Add(op, oStride), p0 == 0)
 			}
 			if row < r1 {
 				ferGemmPanel1x64(unsafe.Pointer(&lhs[row*k+p0]), rp, rStride,
@@ -171,8 +171,8 @@ func ferGemmPanelsOverRows(lhs, rhs, output, packed []float32, r0, r1, c0, n, k 
 		}
 		row := r0
 		for ; row+2 <= r1; row += 2 {
-			ferGemmPanel2x64(unsafe.Pointer(&lhs[row*k+p0]), lStride, rp, rStride,
-				unsafe.Pointer(&output[row*n+c0]), oStride, kLen, p0 == 0)
+			lp, op := unsafe.Pointer(&lhs[row*k+p0]), unsafe.Pointer(&output[row*n+c0])
+			ferPanel2x64(lp, unsafe.Add(lp, lStride), rp, rStride, kLen, op, unsafe.Add(op, oStride), p0 == 0)
 		}
 		if row < r1 {
 			ferGemmPanel1x64(unsafe.Pointer(&lhs[row*k+p0]), rp, rStride,
@@ -181,30 +181,31 @@ func ferGemmPanelsOverRows(lhs, rhs, output, packed []float32, r0, r1, c0, n, k 
 	}
 }
 
-// ferGemmPanel2x64 multiplies 2 lhs rows (at lp and lp+lStride, kLen values
-// each) by a kLen×64 rhs panel (rows of 64 values at rp, rStride bytes
-// apart) and writes (first) or adds the 2×64 result at op and op+oStride.
-// The caller guarantees the bounds.
-func ferGemmPanel2x64(lp unsafe.Pointer, lStride uintptr, rp unsafe.Pointer, rStride uintptr, op unsafe.Pointer, oStride uintptr, kLen int, first bool) {
-	const f = 4
+// ferPanel2x64 multiplies 2 lhs rows (kLen values at l0 and at l1) by a
+// kLen×64 rhs panel (rows of 64 values at rp, rStride bytes apart) and
+// writes (first) or adds the 2×64 result at o0 and o1. The caller
+// guarantees the bounds. ferGemm's rows are k values apart in the lhs and n
+// apart in the output; FerConv2D's are wherever two pixels' taps are.
+func ferPanel2x64(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 unsafe.Pointer, first bool) {
 	var a00, a01, a02, a03, a10, a11, a12, a13 archsimd.Float32x16
 	for range kLen {
 		r0 := archsimd.LoadFloat32x16((*[16]float32)(rp))
 		r1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 64)))
 		r2 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 128)))
 		r3 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 192)))
-		v := archsimd.BroadcastFloat32x16(*(*float32)(lp))
+		v := archsimd.BroadcastFloat32x16(*(*float32)(l0))
 		a00, a01, a02, a03 = r0.MulAdd(v, a00), r1.MulAdd(v, a01), r2.MulAdd(v, a02), r3.MulAdd(v, a03)
-		v = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(lp, lStride)))
+		v = archsimd.BroadcastFloat32x16(*(*float32)(l1))
 		a10, a11, a12, a13 = r0.MulAdd(v, a10), r1.MulAdd(v, a11), r2.MulAdd(v, a12), r3.MulAdd(v, a13)
-		lp = unsafe.Add(lp, f)
+		l0 = unsafe.Add(l0, 4)
+		l1 = unsafe.Add(l1, 4)
 		rp = unsafe.Add(rp, rStride)
 	}
-	ferGemmStore4(op, first, a00, a01, a02, a03)
-	ferGemmStore4(unsafe.Add(op, oStride), first, a10, a11, a12, a13)
+	ferGemmStore4(o0, first, a00, a01, a02, a03)
+	ferGemmStore4(o1, first, a10, a11, a12, a13)
 }
 
-// ferGemmPanel1x64 is ferGemmPanel2x64 for a single row: the tail when the
+// ferGemmPanel1x64 is ferPanel2x64 for a single row: the tail when the
 // number of rows is odd.
 func ferGemmPanel1x64(lp unsafe.Pointer, rp unsafe.Pointer, rStride uintptr, op unsafe.Pointer, kLen int, first bool) {
 	const f = 4
