@@ -187,19 +187,21 @@ func ferGemmPanelsOverRows(lhs, rhs, output, packed []float32, r0, r1, c0, n, k 
 // guarantees the bounds. ferGemm's rows are k values apart in the lhs and n
 // apart in the output; FerConv2D's are wherever two pixels' taps are.
 func ferPanel2x64(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 unsafe.Pointer, first bool) {
+	// Addresses are computed from the bases at each step rather than by
+	// advancing pointers: a pointer advanced past its last element would
+	// point outside its allocation, which the garbage collector does not
+	// allow (go test -race's checkptr catches it).
 	var a00, a01, a02, a03, a10, a11, a12, a13 archsimd.Float32x16
-	for range kLen {
-		r0 := archsimd.LoadFloat32x16((*[16]float32)(rp))
-		r1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 64)))
-		r2 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 128)))
-		r3 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 192)))
-		v := archsimd.BroadcastFloat32x16(*(*float32)(l0))
+	for t := range uintptr(kLen) {
+		r := unsafe.Add(rp, t*rStride)
+		r0 := archsimd.LoadFloat32x16((*[16]float32)(r))
+		r1 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r, 64)))
+		r2 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r, 128)))
+		r3 := archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r, 192)))
+		v := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(l0, 4*t)))
 		a00, a01, a02, a03 = r0.MulAdd(v, a00), r1.MulAdd(v, a01), r2.MulAdd(v, a02), r3.MulAdd(v, a03)
-		v = archsimd.BroadcastFloat32x16(*(*float32)(l1))
+		v = archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(l1, 4*t)))
 		a10, a11, a12, a13 = r0.MulAdd(v, a10), r1.MulAdd(v, a11), r2.MulAdd(v, a12), r3.MulAdd(v, a13)
-		l0 = unsafe.Add(l0, 4)
-		l1 = unsafe.Add(l1, 4)
-		rp = unsafe.Add(rp, rStride)
 	}
 	ferGemmStore4(o0, first, a00, a01, a02, a03)
 	ferGemmStore4(o1, first, a10, a11, a12, a13)
@@ -208,16 +210,14 @@ func ferPanel2x64(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 u
 // ferGemmPanel1x64 is ferPanel2x64 for a single row: the tail when the
 // number of rows is odd.
 func ferGemmPanel1x64(lp unsafe.Pointer, rp unsafe.Pointer, rStride uintptr, op unsafe.Pointer, kLen int, first bool) {
-	const f = 4
 	var a0, a1, a2, a3 archsimd.Float32x16
-	for range kLen {
-		v := archsimd.BroadcastFloat32x16(*(*float32)(lp))
-		a0 = archsimd.LoadFloat32x16((*[16]float32)(rp)).MulAdd(v, a0)
-		a1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 64))).MulAdd(v, a1)
-		a2 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 128))).MulAdd(v, a2)
-		a3 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(rp, 192))).MulAdd(v, a3)
-		lp = unsafe.Add(lp, f)
-		rp = unsafe.Add(rp, rStride)
+	for t := range uintptr(kLen) { // addresses from the bases: see ferPanel2x64
+		r := unsafe.Add(rp, t*rStride)
+		v := archsimd.BroadcastFloat32x16(*(*float32)(unsafe.Add(lp, 4*t)))
+		a0 = archsimd.LoadFloat32x16((*[16]float32)(r)).MulAdd(v, a0)
+		a1 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r, 64))).MulAdd(v, a1)
+		a2 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r, 128))).MulAdd(v, a2)
+		a3 = archsimd.LoadFloat32x16((*[16]float32)(unsafe.Add(r, 192))).MulAdd(v, a3)
 	}
 	ferGemmStore4(op, first, a0, a1, a2, a3)
 }
