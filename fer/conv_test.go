@@ -365,8 +365,9 @@ func TestConv2DFastGradientPlumbing(t *testing.T) {
 // backend runs the forward pass and the input gradient as its
 // implicit-matmul ConvGeneral (float32, 64·j output channels, at least 16
 // input channels) against conv2DPatches (im2col differentiated by GoMLX):
-// values and both gradients. Strided and odd-kernel cases keep the im2col
-// input gradient, even kernels have asymmetric "same" padding.
+// values and both gradients. The strided case and those whose input
+// channels are not a multiple of 64 keep the im2col input gradient; the
+// even kernel has asymmetric "same" padding.
 func TestConv2DImplicitMatchesPatches(t *testing.T) {
 	backend := goBackendForTest(t)
 	if !strings.Contains(backend.Description(), implicitConvMarker) {

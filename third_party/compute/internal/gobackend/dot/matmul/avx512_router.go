@@ -86,8 +86,8 @@ func avx512RouterFloat32( //alt:f32
 		return
 	}
 
-	// fer-thesis patch: few output columns, non-transposed: the same sums
-	// without packing the lhs (see fer_gemm.go).
+	// fer-thesis patch: non-transposed, output width a multiple of 64: the
+	// same sums without packing the lhs (see fer_gemm.go).
 	if layout == dot.LayoutNonTransposed && !ForceLargeVariant && ferGemmApplies(rhsCrossSize) { //alt:f32
 		ferGemm(backend, lhs, rhs, output, batchSize, lhsCrossSize, rhsCrossSize, contractingSize) //alt:f32
 		return //alt:f32
