@@ -371,7 +371,7 @@ func TestConv2DFastGradientPlumbing(t *testing.T) {
 func TestConv2DImplicitMatchesPatches(t *testing.T) {
 	backend := goBackendForTest(t)
 	if !strings.Contains(backend.Description(), implicitConvMarker) {
-		t.Skipf("the backend (%s) has no implicit-matmul convolution (build with GOEXPERIMENT=simd on an AVX-512 CPU)", backend.Description())
+		t.Skipf("the backend (%s) has no implicit-matmul convolution (build with GOEXPERIMENT=simd on an AVX-512 or AVX2 CPU)", backend.Description())
 	}
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, c := range []convCase{

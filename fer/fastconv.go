@@ -107,7 +107,7 @@ func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
 // implicitConvMarker is what the patched Go backend's Description says when
 // its ConvGeneral runs float32 NHWC convolutions with 64·j output channels
 // as an implicit matmul (third_party/compute: gobackend.FerConvMarker; built
-// with GOEXPERIMENT=simd on a CPU with AVX-512). Upstream's ConvGeneral is a
+// with GOEXPERIMENT=simd on a CPU with AVX-512 or AVX2). Upstream's ConvGeneral is a
 // scalar loop: without the marker, im2col + DotGeneral is used.
 const implicitConvMarker = "fer-thesis conv2d"
 

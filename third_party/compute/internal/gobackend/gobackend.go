@@ -157,7 +157,7 @@ const FerPatchesMarker = "fer-thesis patches"
 // fer-thesis patch: FerFastConv2D is set (at init, by
 // ops/fer_conv_amd64.go) when ConvGeneral runs float32 NHWC/HWIO
 // convolutions with 64·j output channels as an implicit matmul: built with
-// GOEXPERIMENT=simd, on a CPU with AVX-512. Description then names
+// GOEXPERIMENT=simd, on a CPU with AVX-512 or AVX2. Description then names
 // FerConvMarker, which is how a GoMLX program (the fer-thesis project) can
 // tell that lowering such convolutions to ConvGeneral is fast, which it is
 // not on upstream's loop.

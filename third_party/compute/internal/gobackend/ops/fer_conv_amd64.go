@@ -6,8 +6,6 @@
 package ops
 
 import (
-	"simd/archsimd"
-
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
@@ -15,7 +13,7 @@ import (
 )
 
 func init() {
-	if archsimd.X86.AVX512() {
+	if matmul.FerGemmAvailable { // AVX-512, or AVX2 (fer_gemm.go)
 		gobackend.SetNodeExecutor(compute.OpTypeConvGeneral, gobackend.PriorityArch, execFerConvGeneral)
 		gobackend.FerFastConv2D = true
 	}

@@ -34,6 +34,13 @@ func avx2RouterFloat32( //alt:f32
 		return
 	}
 
+	// fer-thesis patch: non-transposed, output width a multiple of 64: the
+	// same sums without packing the lhs (see fer_gemm.go).
+	if layout == dot.LayoutNonTransposed && !ForceLargeVariant && ferGemmApplies(rhsCrossSize) { //alt:f32
+		ferGemm(backend, lhs, rhs, output, batchSize, lhsCrossSize, rhsCrossSize, contractingSize) //alt:f32
+		return //alt:f32
+	} //alt:f32
+
 	avx2LargeFloat32(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output) //alt:f32
 	//alt:bf16 avx2LargeBFloat16(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 	//alt:f16 avx2LargeFloat16(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)

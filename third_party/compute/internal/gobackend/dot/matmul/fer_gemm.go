@@ -58,12 +58,22 @@ const (
 	ferGemmMaxRHS = 256 * 1024
 )
 
+// ferAVX512 selects the AVX-512 micro-kernels; without it (an AVX2 CPU, such
+// as AMD's Zen 2 and 3) the same panels run through 8-wide AVX2 kernels, bit
+// for bit upstream's AVX2 large kernel (same 128-value chains, same order).
+var ferAVX512 = archsimd.X86.AVX512()
+
+// FerGemmAvailable reports whether this CPU runs ferGemm's kernels (AVX-512,
+// or AVX2 with FMA) and so FerConv2D.
+var FerGemmAvailable = ferAVX512 || archsimd.X86.AVX2()
+
 // ferGemmApplies reports whether ferGemm handles a non-transposed float32
 // matmul with this output width (the router has already chosen upstream's
 // large variant for it): a multiple of 64.
 func ferGemmApplies(rhsCrossSize int) bool {
-	return rhsCrossSize%ferGemmCols == 0 && rhsCrossSize > 0 &&
-		AVX512ParamsFloat32.PanelContractingSize == ferGemmPanelK
+	return FerGemmAvailable && rhsCrossSize%ferGemmCols == 0 && rhsCrossSize > 0 &&
+		AVX512ParamsFloat32.PanelContractingSize == ferGemmPanelK &&
+		AVX2ParamsFloat32.PanelContractingSize == ferGemmPanelK
 }
 
 // ferGemm computes output[b] = lhs[b] · rhs[b] for every b < batchSize, with
@@ -187,6 +197,12 @@ func ferGemmPanelsOverRows(lhs, rhs, output, packed []float32, r0, r1, c0, n, k 
 // guarantees the bounds. ferGemm's rows are k values apart in the lhs and n
 // apart in the output; FerConv2D's are wherever two pixels' taps are.
 func ferPanel2x64(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 unsafe.Pointer, first bool) {
+	if !ferAVX512 {
+		// Two 32-column halves, each in 8 of AVX2's 16 registers.
+		ferPanel2x32AVX2(l0, l1, rp, rStride, kLen, o0, o1, first)
+		ferPanel2x32AVX2(l0, l1, unsafe.Add(rp, 128), rStride, kLen, unsafe.Add(o0, 128), unsafe.Add(o1, 128), first)
+		return
+	}
 	// Addresses are computed from the bases at each step rather than by
 	// advancing pointers: a pointer advanced past its last element would
 	// point outside its allocation, which the garbage collector does not
@@ -210,6 +226,10 @@ func ferPanel2x64(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 u
 // ferGemmPanel1x64 is ferPanel2x64 for a single row: the tail when the
 // number of rows is odd.
 func ferGemmPanel1x64(lp unsafe.Pointer, rp unsafe.Pointer, rStride uintptr, op unsafe.Pointer, kLen int, first bool) {
+	if !ferAVX512 {
+		ferPanel1x64AVX2(lp, rp, rStride, op, kLen, first)
+		return
+	}
 	var a0, a1, a2, a3 archsimd.Float32x16
 	for t := range uintptr(kLen) { // addresses from the bases: see ferPanel2x64
 		r := unsafe.Add(rp, t*rStride)
@@ -233,6 +253,63 @@ func ferGemmStore4(o unsafe.Pointer, first bool, a0, a1, a2, a3 archsimd.Float32
 		a1 = archsimd.LoadFloat32x16(o1).Add(a1)
 		a2 = archsimd.LoadFloat32x16(o2).Add(a2)
 		a3 = archsimd.LoadFloat32x16(o3).Add(a3)
+	}
+	a0.Store(o0)
+	a1.Store(o1)
+	a2.Store(o2)
+	a3.Store(o3)
+}
+
+// ferPanel2x32AVX2 is ferPanel2x64's AVX2 kernel for 32 columns: 8
+// accumulators, 4 rhs vectors and a broadcast fit in AVX2's 16 registers.
+func ferPanel2x32AVX2(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 unsafe.Pointer, first bool) {
+	var a00, a01, a02, a03, a10, a11, a12, a13 archsimd.Float32x8
+	for t := range uintptr(kLen) { // addresses from the bases: see ferPanel2x64
+		r := unsafe.Add(rp, t*rStride)
+		r0 := archsimd.LoadFloat32x8((*[8]float32)(r))
+		r1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 32)))
+		r2 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 64)))
+		r3 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 96)))
+		v := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(l0, 4*t)))
+		a00, a01, a02, a03 = r0.MulAdd(v, a00), r1.MulAdd(v, a01), r2.MulAdd(v, a02), r3.MulAdd(v, a03)
+		v = archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(l1, 4*t)))
+		a10, a11, a12, a13 = r0.MulAdd(v, a10), r1.MulAdd(v, a11), r2.MulAdd(v, a12), r3.MulAdd(v, a13)
+	}
+	ferGemmStore4x8(o0, first, a00, a01, a02, a03)
+	ferGemmStore4x8(o1, first, a10, a11, a12, a13)
+}
+
+// ferPanel1x64AVX2 is ferGemmPanel1x64's AVX2 kernel: one row, 64 columns in
+// 8 accumulators.
+func ferPanel1x64AVX2(lp unsafe.Pointer, rp unsafe.Pointer, rStride uintptr, op unsafe.Pointer, kLen int, first bool) {
+	var a0, a1, a2, a3, a4, a5, a6, a7 archsimd.Float32x8
+	for t := range uintptr(kLen) { // addresses from the bases: see ferPanel2x64
+		r := unsafe.Add(rp, t*rStride)
+		v := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(lp, 4*t)))
+		a0 = archsimd.LoadFloat32x8((*[8]float32)(r)).MulAdd(v, a0)
+		a1 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 32))).MulAdd(v, a1)
+		a2 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 64))).MulAdd(v, a2)
+		a3 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 96))).MulAdd(v, a3)
+		a4 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 128))).MulAdd(v, a4)
+		a5 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 160))).MulAdd(v, a5)
+		a6 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 192))).MulAdd(v, a6)
+		a7 = archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(r, 224))).MulAdd(v, a7)
+	}
+	ferGemmStore4x8(op, first, a0, a1, a2, a3)
+	ferGemmStore4x8(unsafe.Add(op, 128), first, a4, a5, a6, a7)
+}
+
+// ferGemmStore4x8 writes (first panel) or adds (later panels) 32 values at o.
+func ferGemmStore4x8(o unsafe.Pointer, first bool, a0, a1, a2, a3 archsimd.Float32x8) {
+	o0 := (*[8]float32)(o)
+	o1 := (*[8]float32)(unsafe.Add(o, 32))
+	o2 := (*[8]float32)(unsafe.Add(o, 64))
+	o3 := (*[8]float32)(unsafe.Add(o, 96))
+	if !first {
+		a0 = archsimd.LoadFloat32x8(o0).Add(a0)
+		a1 = archsimd.LoadFloat32x8(o1).Add(a1)
+		a2 = archsimd.LoadFloat32x8(o2).Add(a2)
+		a3 = archsimd.LoadFloat32x8(o3).Add(a3)
 	}
 	a0.Store(o0)
 	a1.Store(o1)

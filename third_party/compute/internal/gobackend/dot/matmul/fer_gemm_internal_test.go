@@ -1,5 +1,5 @@
 // fer-thesis patch: tests and benchmarks of fer_gemm.go against upstream's
-// large AVX-512 kernel.
+// large kernel (AVX-512, or AVX2 on CPUs without it).
 
 //go:build amd64 && goexperiment.simd
 
@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"simd/archsimd"
 	"testing"
 
 	"github.com/gomlx/compute/internal/gobackend"
@@ -18,14 +17,24 @@ import (
 
 func ferTestBackend(t testing.TB) *gobackend.Backend {
 	t.Helper()
-	if !archsimd.X86.AVX512() {
-		t.Skip("no AVX-512 on this CPU")
+	if !FerGemmAvailable {
+		t.Skip("neither AVX-512 nor AVX2 on this CPU")
 	}
 	b, err := gobackend.New("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b.(*gobackend.Backend)
+}
+
+// ferUpstreamLarge is upstream's large kernel for this CPU: the one ferGemm
+// replaces and must match bit for bit.
+func ferUpstreamLarge(backend *gobackend.Backend, lhs, rhs []float32, batch, m, n, k int, out []float32) {
+	if ferAVX512 {
+		avx512LargeFloat32(backend, dot.LayoutNonTransposed, lhs, rhs, batch, m, n, k, out)
+	} else {
+		avx2LargeFloat32(backend, dot.LayoutNonTransposed, lhs, rhs, batch, m, n, k, out)
+	}
 }
 
 func ferRandom(r *rand.Rand, n int) []float32 {
@@ -36,7 +45,7 @@ func ferRandom(r *rand.Rand, n int) []float32 {
 	return x
 }
 
-// TestFerGemmMatchesUpstream checks ferGemm against avx512LargeFloat32 bit
+// TestFerGemmMatchesUpstream checks ferGemm against upstream's large kernel bit
 // for bit: shapes with row tails (m not a multiple of 6), several
 // contracting panels with a partial last one, n from 64 to 256, batches, and
 // the thesis CNNs' im2col shapes.
@@ -68,7 +77,7 @@ func TestFerGemmMatchesUpstream(t *testing.T) {
 			for i := range got {
 				got[i] = float32(math.NaN()) // must be overwritten
 			}
-			avx512LargeFloat32(backend, dot.LayoutNonTransposed, lhs, rhs, s.batch, s.m, s.n, s.k, want)
+			ferUpstreamLarge(backend, lhs, rhs, s.batch, s.m, s.n, s.k, want)
 			ferGemm(backend, lhs, rhs, got, s.batch, s.m, s.n, s.k)
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -108,7 +117,7 @@ func BenchmarkFerGemm(b *testing.B) {
 		flops := 2 * float64(s.m) * float64(s.k) * float64(s.n)
 		b.Run(s.name+"/upstream", func(b *testing.B) {
 			for range b.N {
-				avx512LargeFloat32(backend, dot.LayoutNonTransposed, lhs, rhs, 1, s.m, s.n, s.k, out)
+				ferUpstreamLarge(backend, lhs, rhs, 1, s.m, s.n, s.k, out)
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
