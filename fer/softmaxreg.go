@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
@@ -137,18 +138,24 @@ func FitSoftmaxL2(X *mat.Dense, y []int, classes int, opts SoftmaxL2Options) (*S
 	}
 	K := classes
 	alpha := 1 / (opts.C * float64(n))
-	Z := mat.NewDense(n, K, nil)
-	G := mat.NewDense(K, d, nil)
+	rows := newRowProducts(X)
+	Z := make([]float64, n*K)
+	G := make([]float64, K*d)
+	// gonum's line search asks for the objective and then the gradient at
+	// the same point: the logits of the last objective-only call are kept
+	// (Z is overwritten by the gradient's residuals otherwise).
+	var zTheta []float64
 	objective := func(theta, grad []float64) float64 {
-		W := mat.NewDense(K, d, theta[:K*d])
 		b := theta[K*d:]
-		Z.Mul(X, W.T())
+		if zTheta == nil || !floats.Equal(zTheta, theta) {
+			rows.logits(theta[:K*d], b, Z)
+		}
+		zTheta = nil
 		loss := 0.0
 		for i := 0; i < n; i++ {
-			z := Z.RawRowView(i)
+			z := Z[i*K : (i+1)*K]
 			m := math.Inf(-1)
 			for k := range z {
-				z[k] += b[k]
 				m = math.Max(m, z[k])
 			}
 			s := 0.0
@@ -172,9 +179,9 @@ func FitSoftmaxL2(X *mat.Dense, y []int, classes int, opts SoftmaxL2Options) (*S
 			reg += v * v
 		}
 		if grad != nil {
-			G.Mul(Z.T(), X)
+			rows.gradW(Z, K, G)
 			gw := grad[:K*d]
-			copy(gw, G.RawMatrix().Data)
+			copy(gw, G)
 			for j, v := range theta[:K*d] {
 				gw[j] += alpha * v
 			}
@@ -183,10 +190,12 @@ func FitSoftmaxL2(X *mat.Dense, y []int, classes int, opts SoftmaxL2Options) (*S
 				gb[k] = 0
 			}
 			for i := 0; i < n; i++ {
-				for k, v := range Z.RawRowView(i) {
+				for k, v := range Z[i*K : (i+1)*K] {
 					gb[k] += v
 				}
 			}
+		} else {
+			zTheta = append(zTheta[:0], theta...)
 		}
 		return loss/float64(n) + 0.5*alpha*reg
 	}
