@@ -144,13 +144,13 @@ func FitSoftmaxL2(X *mat.Dense, y []int, classes int, opts SoftmaxL2Options) (*S
 	// gonum's line search asks for the objective and then the gradient at
 	// the same point: the logits of the last objective-only call are kept
 	// (Z is overwritten by the gradient's residuals otherwise).
-	var zTheta []float64
+	zTheta, zValid := make([]float64, K*d+K), false
 	objective := func(theta, grad []float64) float64 {
 		b := theta[K*d:]
-		if zTheta == nil || !floats.Equal(zTheta, theta) {
+		if !zValid || !floats.Equal(zTheta, theta) {
 			rows.logits(theta[:K*d], b, Z)
 		}
-		zTheta = nil
+		zValid = false
 		loss := 0.0
 		for i := 0; i < n; i++ {
 			z := Z[i*K : (i+1)*K]
@@ -195,7 +195,8 @@ func FitSoftmaxL2(X *mat.Dense, y []int, classes int, opts SoftmaxL2Options) (*S
 				}
 			}
 		} else {
-			zTheta = append(zTheta[:0], theta...)
+			copy(zTheta, theta)
+			zValid = true
 		}
 		return loss/float64(n) + 0.5*alpha*reg
 	}

@@ -65,7 +65,7 @@ var ferAVX512 = archsimd.X86.AVX512()
 
 // FerGemmAvailable reports whether this CPU runs ferGemm's kernels (AVX-512,
 // or AVX2 with FMA) and so FerConv2D.
-var FerGemmAvailable = ferAVX512 || archsimd.X86.AVX2()
+var FerGemmAvailable = ferAVX512 || archsimd.X86.AVX2() && archsimd.X86.FMA()
 
 // ferGemmApplies reports whether ferGemm handles a non-transposed float32
 // matmul with this output width (the router has already chosen upstream's
