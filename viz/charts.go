@@ -27,11 +27,15 @@ type Series struct {
 }
 
 // Lines plots series as lines, each in its class colour, with a legend in
-// the bottom-right corner (move it with p.Legend.Top, Left, XOffs, YOffs).
-// X values default to 1..len(Y) when X is nil.
+// the corner of the data area that the lines cross least (bottom-right on a
+// tie); when every corner is crossed, the y range is widened so that the
+// legend sits clear of the lines (see placeLegend). Move it with
+// p.Legend.Top, Left, XOffs, YOffs. X values default to 1..len(Y) when X is
+// nil.
 func Lines(title, xLabel, yLabel string, series ...Series) (*plot.Plot, error) {
 	p := NewPlot(title, xLabel, yLabel)
 	p.Add(plotter.NewGrid())
+	var all []plotter.XYs
 	for i, s := range series {
 		xs := s.X
 		if xs == nil {
@@ -75,8 +79,83 @@ func Lines(title, xLabel, yLabel string, series ...Series) (*plot.Plot, error) {
 		} else {
 			p.Legend.Add(s.Name, l)
 		}
+		all = append(all, pts)
 	}
+	placeLegend(p, all, len(series))
 	return p, nil
+}
+
+// Legend geometry for placeLegend, as fractions of the data area: the
+// legend's width, and its height per entry (a 12-point entry on the
+// 3-inch-high plots of the notebooks, whose data area is about 150 points
+// high).
+const (
+	legendWidthFrac  = 0.5
+	legendHeightFrac = 0.09
+)
+
+// placeLegend chooses the corner of p's data area for a legend of n entries:
+// the one whose box (legendWidthFrac of the width, n·legendHeightFrac of the
+// height) the lines cross least, sampled along each segment; ties go to
+// bottom-right, top-right, top-left, bottom-left in that order. If every
+// corner is crossed, the y range is widened on the chosen corner's side so
+// that the box lies beyond the data.
+func placeLegend(p *plot.Plot, lines []plotter.XYs, n int) {
+	xmin, xmax, ymin, ymax := p.X.Min, p.X.Max, p.Y.Min, p.Y.Max
+	h := float64(n) * legendHeightFrac
+	if n == 0 || h >= 0.5 || !(xmax > xmin) || !(ymax > ymin) {
+		return
+	}
+	type corner struct{ top, left bool }
+	corners := []corner{{false, false}, {true, false}, {true, true}, {false, true}}
+	counts := make([]int, len(corners))
+	const samples = 16 // points per segment, so a line crossing a box counts
+	for _, pts := range lines {
+		for i := range pts {
+			steps := 1
+			if i > 0 {
+				steps = samples
+			}
+			for k := 1; k <= steps; k++ {
+				x, y := pts[i].X, pts[i].Y
+				if i > 0 {
+					f := float64(k) / samples
+					x, y = pts[i-1].X+f*(pts[i].X-pts[i-1].X), pts[i-1].Y+f*(pts[i].Y-pts[i-1].Y)
+				}
+				fx, fy := (x-xmin)/(xmax-xmin), (y-ymin)/(ymax-ymin)
+				for c, cn := range corners {
+					inX := fx >= 1-legendWidthFrac
+					if cn.left {
+						inX = fx <= legendWidthFrac
+					}
+					inY := fy <= h
+					if cn.top {
+						inY = fy >= 1-h
+					}
+					if inX && inY {
+						counts[c]++
+					}
+				}
+			}
+		}
+	}
+	best := 0
+	for c := range corners {
+		if counts[c] < counts[best] {
+			best = c
+		}
+	}
+	p.Legend.Top, p.Legend.Left = corners[best].top, corners[best].left
+	if counts[best] == 0 {
+		return
+	}
+	// Widen the range so that the data end where the legend's box begins:
+	// (old edge − new edge) = h · (new range).
+	if corners[best].top {
+		p.Y.Max = (ymax - h*ymin) / (1 - h)
+	} else {
+		p.Y.Min = (ymin - h*ymax) / (1 - h)
+	}
 }
 
 // Scatter plots 2-D points coloured by class label, with a legend entry per

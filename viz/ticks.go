@@ -28,3 +28,48 @@ func (IntegerTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	return ticks
 }
+
+// ReadableTicks is gonum's plot.DefaultTicks with each label printed with as
+// many decimals as its tick's value needs. DefaultTicks (gonum plot v0.15.2)
+// can place ticks at 1.65, 1.85 and 2.05 and label them "1.7", "1.9" and
+// "2.1" — every curve then reads 0.05 off. Where DefaultTicks' labels are
+// already exact they are kept as they are. NewPlot uses it on both axes.
+type ReadableTicks struct{}
+
+// Ticks returns DefaultTicks' ticks between lo and hi, relabelled where a
+// label does not name its tick's value.
+func (ReadableTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	tol := 1e-9 * (hi - lo)
+	exact := func(label string, v float64) bool {
+		r, err := strconv.ParseFloat(label, 64)
+		return err == nil && math.Abs(r-v) <= tol
+	}
+	wrong := false
+	for _, t := range ticks {
+		if t.Label != "" && !exact(t.Label, t.Value) {
+			wrong = true
+		}
+	}
+	if !wrong {
+		return ticks
+	}
+	for prec := 0; prec <= 10; prec++ {
+		ok := true
+		for _, t := range ticks {
+			if t.Label != "" && !exact(strconv.FormatFloat(t.Value, 'f', prec, 64), t.Value) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			for i, t := range ticks {
+				if t.Label != "" {
+					ticks[i].Label = strconv.FormatFloat(t.Value, 'f', prec, 64)
+				}
+			}
+			break
+		}
+	}
+	return ticks
+}

@@ -52,13 +52,15 @@ func ClassColor(i int) color.RGBA {
 	return ClassColors[((i%len(ClassColors))+len(ClassColors))%len(ClassColors)]
 }
 
-// NewPlot returns an empty plot with a title and axis labels set.
+// NewPlot returns an empty plot with a title and axis labels set, and
+// ReadableTicks on both axes.
 func NewPlot(title, xLabel, yLabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
 	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.X.Tick.Marker, p.Y.Tick.Marker = ReadableTicks{}, ReadableTicks{}
 	return p
 }
 

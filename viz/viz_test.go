@@ -2,7 +2,9 @@ package viz
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,5 +162,43 @@ func TestFeatureMaps(t *testing.T) {
 	}
 	if _, err := FeatureMaps("x", acts[:5], 4, 4, 3, 2, 2); err == nil {
 		t.Error("wrong size: want error")
+	}
+}
+
+func TestLinesPlacesLegendWhereNoLineIs(t *testing.T) {
+	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	falling := []float64{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}
+	rising := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, c := range []struct {
+		name      string
+		y         [][]float64
+		top, left bool
+		widened   bool
+	}{
+		{"falling: bottom-right is crossed, top-right is free", [][]float64{falling}, true, false, false},
+		{"rising: bottom-right is free", [][]float64{rising}, false, false, false},
+		{"both: only the middle of the edges is free", [][]float64{falling, rising}, false, false, true},
+	} {
+		var series []Series
+		for i, y := range c.y {
+			series = append(series, Series{Name: fmt.Sprint("s", i), X: x, Y: y})
+		}
+		p, err := Lines(c.name, "x", "y", series...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Legend.Top != c.top || p.Legend.Left != c.left {
+			t.Errorf("%s: legend top=%v left=%v, want top=%v left=%v", c.name, p.Legend.Top, p.Legend.Left, c.top, c.left)
+		}
+		if widened := p.Y.Min < 1; widened != c.widened {
+			t.Errorf("%s: y range [%g, %g], widened %v, want %v", c.name, p.Y.Min, p.Y.Max, widened, c.widened)
+		}
+		if c.widened {
+			// The legend's band (2 entries) must now lie below every line.
+			h := 2 * legendHeightFrac
+			if band := p.Y.Min + h*(p.Y.Max-p.Y.Min); math.Abs(band-1) > 1e-9 {
+				t.Errorf("%s: legend band ends at y = %g, want 1 (the lowest point)", c.name, band)
+			}
+		}
 	}
 }
