@@ -2,6 +2,8 @@ package lab
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +41,9 @@ func TestOptionsValidation(t *testing.T) {
 	}
 	if _, err := FER2013(FER2013Options{OutDir: t.TempDir(), Models: []string{"resnet"}}); err == nil || !strings.Contains(err.Error(), "resnet") {
 		t.Errorf("bad model: %v", err)
+	}
+	if _, err := FER2013(FER2013Options{OutDir: t.TempDir(), FCSeeds: -1}); err == nil || !strings.Contains(err.Error(), "FCSeeds -1") {
+		t.Errorf("negative FCSeeds: %v", err)
 	}
 }
 
@@ -118,6 +123,33 @@ func TestFER2013QuickRunAndResume(t *testing.T) {
 			}
 			f.Close()
 		}
+	}
+	// Quick mode trains the FC network with two seeds and keeps the one
+	// better on PublicTest, with that seed's logits.
+	fc := res.Models[1]
+	if len(fc.SeedRuns) != 2 || !strings.HasSuffix(fc.Settings, "the best on PublicTest of seeds 1–2") {
+		t.Fatalf("fc seed runs %+v, settings %q", fc.SeedRuns, fc.Settings)
+	}
+	best, total := fc.SeedRuns[0], 0.0
+	for _, s := range fc.SeedRuns {
+		total += s.Seconds
+		if s.ValAccuracy > best.ValAccuracy {
+			best = s
+		}
+	}
+	if fc.Seed != best.Seed || fc.ValAccuracy != best.ValAccuracy || fc.TestAccuracy != best.TestAccuracy || math.Abs(fc.Seconds-total) > 1e-9 {
+		t.Errorf("fc kept seed %d (val %.4f, test %.4f, %.1f s); want seed %d of %+v, %.1f s in all", fc.Seed, fc.ValAccuracy, fc.TestAccuracy, fc.Seconds, best.Seed, fc.SeedRuns, total)
+	}
+	for _, split := range []string{"publictest", "privatetest"} {
+		file := FC + "_" + split + "_logits.csv"
+		top, err1 := os.ReadFile(filepath.Join(out, file))
+		own, err2 := os.ReadFile(filepath.Join(SeedDir(out, FC, fc.Seed), file))
+		if err1 != nil || err2 != nil || !bytes.Equal(top, own) {
+			t.Errorf("%s is not seed %d's (%v, %v)", file, fc.Seed, err1, err2)
+		}
+	}
+	if _, rows := res.Table(); !strings.HasSuffix(rows[1][6], fmt.Sprintf(": seed %d", fc.Seed)) {
+		t.Errorf("table row %q does not name the kept seed", rows[1])
 	}
 	cnn := res.Models[2]
 	if cnn.Calibration == nil || !cnn.Calibration.AccuracyUnchanged || cnn.Calibration.T <= 0 {

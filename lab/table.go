@@ -12,6 +12,9 @@ func (r *FER2013Results) Table() (header []string, rows [][]string) {
 		if !m.Complete() {
 			settings += fmt.Sprintf(" (only %d of %d epochs done)", m.Epochs, m.PlannedEpochs)
 		}
+		if len(m.SeedRuns) > 0 {
+			settings += fmt.Sprintf(": seed %d", m.Seed)
+		}
 		if m.Model == Logistic && !m.Converged {
 			settings += fmt.Sprintf(" (stopped at the iteration limit, %d)", m.Epochs)
 		}

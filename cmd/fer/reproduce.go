@@ -18,7 +18,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		return reproduceCircles(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "fer2013" {
-		fmt.Fprintln(stderr, "usage: fer reproduce circles\n       fer reproduce fer2013 [--mode quick|full] [--out DIR] [--data DIR] [--models logistic,fc,cnn] [--subset N] [--fc-epochs N] [--cnn-epochs N] [--logistic-iter N]")
+		fmt.Fprintln(stderr, "usage: fer reproduce circles\n       fer reproduce fer2013 [--mode quick|full] [--out DIR] [--data DIR] [--models logistic,fc,cnn] [--subset N] [--fc-epochs N] [--cnn-epochs N] [--logistic-iter N] [--seed N] [--fc-seeds N]")
 		return errUsage
 	}
 	fs := newFlagSet("reproduce fer2013", stderr)
@@ -31,6 +31,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	cnnEpochs := fs.Int("cnn-epochs", 0, "CNN epochs (0: 50 in full mode, 1 in quick)")
 	lrIter := fs.Int("logistic-iter", 0, "L-BFGS iteration limit (0: 10,000 in full mode, 200 in quick)")
 	seed := fs.Int64("seed", 0, "seed of the networks' initialization, dropout and shuffling (0: the default, 1)")
+	fcSeeds := fs.Int("fc-seeds", 0, "train the FC network with this many seeds (--seed, --seed+1, …) and keep the best on PublicTest (0: 5 in full mode, 2 in quick)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
@@ -39,7 +40,7 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 		*out = "out/reproduce-fer2013-" + *mode
 	}
 	opts := lab.FER2013Options{DataDir: *data, OutDir: *out, Mode: *mode, Models: strings.Split(*models, ","),
-		TrainSubset: *subset, FCEpochs: *fcEpochs, CNNEpochs: *cnnEpochs, LogisticMaxIter: *lrIter, Seed: *seed, Progress: stdout}
+		TrainSubset: *subset, FCEpochs: *fcEpochs, CNNEpochs: *cnnEpochs, LogisticMaxIter: *lrIter, Seed: *seed, FCSeeds: *fcSeeds, Progress: stdout}
 	if *quiet {
 		opts.Progress = io.Discard
 	}
