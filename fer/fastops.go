@@ -2,7 +2,9 @@ package fer
 
 import (
 	"os"
+	"strings"
 
+	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -50,8 +52,32 @@ func relu(x *Node) *Node {
 	return Where(GreaterThan(x, zero), x, zero)
 }
 
+// nativeMaxPoolMarker is what the patched Go backend's Description says when
+// its ReduceWindow (max) and SelectAndScatterMax run float32 NHWC max-pools
+// with a fast path (third_party/compute: gobackend.FerMaxPoolMarker, any CPU
+// and build). Upstream's executors of those two ops are per-element index
+// loops, about 50 and 13 times slower on fer-cnn's first pooling layer.
+const nativeMaxPoolMarker = "fer-thesis maxpool"
+
+// nativeMaxPool reports whether maxPool2D on x's graph lowers to GoMLX's own
+// MaxPool (ReduceWindow, whose gradient is SelectAndScatterMax) on the
+// pure-Go backend: when the backend has the fast path for them and x is
+// float32. $FER_FASTOPS=off turns it off with the other lowerings of this
+// file.
+func nativeMaxPool(x *Node) bool {
+	b := x.Graph().Backend()
+	return !nativeMaxPoolOff && x.DType() == dtypes.Float32 && strings.Contains(b.Description(), nativeMaxPoolMarker)
+}
+
+// nativeMaxPoolOff makes maxPool2DFast use its two 1D passes even where
+// nativeMaxPool would hold (tests of both lowerings).
+var nativeMaxPoolOff bool
+
 // maxPool2DFast is the pure-Go backend's lowering of maxPool2D for an
-// unpadded x, shaped [batch, height, width, channels]: the window×window max
+// unpadded x, shaped [batch, height, width, channels]. With the patched
+// backend's fast ReduceWindow (nativeMaxPool) it is GoMLX's MaxPool: one
+// pass forward, one SelectAndScatterMax backward, the gradient going to the
+// first maximum of each window in row-major order. Otherwise the window×window max
 // is taken as a max over window rows of a max over window columns (two 1D
 // max-pools, maxPoolAxis), each with a hand-written gradient.
 //
@@ -64,6 +90,9 @@ func relu(x *Node) *Node {
 // Besides avoiding Max's gradient, the two passes need 2·window slices and
 // pads instead of window², which matters for the 3×3 windows of fer-cnn.
 func maxPool2DFast(x *Node, window, stride int) *Node {
+	if nativeMaxPool(x) {
+		return MaxPool(x).Window(window).Strides(stride).NoPadding().Done()
+	}
 	return maxPoolAxis(maxPoolAxis(x, 2, window, stride), 1, window, stride)
 }
 

@@ -188,13 +188,22 @@ func maxPoolCases() []maxPoolCase {
 // the Max chain does (up to the order of additions where windows overlap):
 // it goes to the first maximum of each window in row-major
 // order.
+//
+// On the patched backend (nativeMaxPool) float32 pools are GoMLX's MaxPool
+// themselves; they are checked both ways (twoPass: the 1D passes).
 func TestMaxPoolFastMatchesReference(t *testing.T) {
 	backend := goBackendForTest(t)
 	rng := rand.New(rand.NewPCG(23, 24))
+	defer func(saved bool) { nativeMaxPoolOff = saved }(nativeMaxPoolOff)
 	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
 		for _, c := range maxPoolCases() {
-			for _, tied := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%s/%s/tied=%v", dtype, c, tied), func(t *testing.T) {
+			for _, v := range []struct{ tied, twoPass bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+				tied := v.tied
+				nativeMaxPoolOff = v.twoPass
+				if v.twoPass && dtype == dtypes.Float64 {
+					continue // float64 always takes the two passes
+				}
+				t.Run(fmt.Sprintf("%s/%s/tied=%v/twoPass=%v", dtype, c, tied, v.twoPass), func(t *testing.T) {
 					const batch = 2
 					x := randomTensor(rng, dtype, batch, c.h, c.w, c.c)
 					if tied {

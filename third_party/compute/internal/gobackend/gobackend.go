@@ -141,12 +141,20 @@ func (b *Backend) String() string { return BackendName }
 
 // Description is a longer description of the Backend that can be used to pretty-print.
 func (b *Backend) Description() string {
-	// fer-thesis patch: say when the implicit-matmul convolution is in (see
-	// FerConvMarker).
+	// fer-thesis patch: say which of the fast paths a GoMLX program may
+	// lower to are in (see FerConvMarker and FerMaxPoolMarker).
+	markers := FerPatchesMarker
+	var fast []string
 	if FerFastConv2D {
-		return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d, %s: %s)", b.Workers.MaxParallelism(), FerPatchesMarker, FerConvMarker)
+		fast = append(fast, FerConvMarker)
 	}
-	return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d, %s)", b.Workers.MaxParallelism(), FerPatchesMarker)
+	if FerFastMaxPool {
+		fast = append(fast, FerMaxPoolMarker)
+	}
+	if len(fast) > 0 {
+		markers += ": " + strings.Join(fast, ", ")
+	}
+	return fmt.Sprintf("Go Portable Compute Backend (parallelism=%d, %s)", b.Workers.MaxParallelism(), markers)
 }
 
 // fer-thesis patch: FerPatchesMarker is in every Description of this patched
@@ -165,6 +173,17 @@ var FerFastConv2D bool
 
 // FerConvMarker is the text Description includes when FerFastConv2D is set.
 const FerConvMarker = "fer-thesis conv2d"
+
+// fer-thesis patch: FerFastMaxPool is set (at init, by ops/fer_pool.go)
+// when ReduceWindow (max) and SelectAndScatterMax run float32 max-pools over
+// the middle axes of [batch, height, width, channels] tensors with a fast
+// path (any CPU, any build). Description then names FerMaxPoolMarker: a
+// GoMLX program may then use GoMLX's MaxPool, whose upstream executors here
+// are slow per-element loops.
+var FerFastMaxPool bool
+
+// FerMaxPoolMarker is the text Description includes when FerFastMaxPool is set.
+const FerMaxPoolMarker = "fer-thesis maxpool"
 
 // NumDevices return the number of devices available for this Backend.
 func (b *Backend) NumDevices() int {
