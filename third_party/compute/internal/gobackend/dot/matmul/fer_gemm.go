@@ -261,8 +261,22 @@ func ferGemmStore4(o unsafe.Pointer, first bool, a0, a1, a2, a3 archsimd.Float32
 }
 
 // ferPanel2x32AVX2 is ferPanel2x64's AVX2 kernel for 32 columns: 8
-// accumulators, 4 rhs vectors and a broadcast fit in AVX2's 16 registers.
+// accumulators, 4 rhs vectors and two broadcasts in AVX2's 16 registers. It
+// runs the assembly form (fer_gemm_asm.go) unless ferGemmGoKernels is set.
 func ferPanel2x32AVX2(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 unsafe.Pointer, first bool) {
+	if ferGemmGoKernels {
+		ferPanel2x32AVX2Go(l0, l1, rp, rStride, kLen, o0, o1, first)
+		return
+	}
+	ferPanel2x32AVX2Asm(l0, l1, rp, rStride, kLen, o0, o1, first)
+}
+
+// ferGemmGoKernels selects the Go (archsimd) forms of the micro-kernels that
+// have an assembly form: for tests and benchmarks.
+var ferGemmGoKernels = false
+
+// ferPanel2x32AVX2Go is ferPanel2x32AVX2 written with simd/archsimd.
+func ferPanel2x32AVX2Go(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 unsafe.Pointer, first bool) {
 	var a00, a01, a02, a03, a10, a11, a12, a13 archsimd.Float32x8
 	for t := range uintptr(kLen) { // addresses from the bases: see ferPanel2x64
 		r := unsafe.Add(rp, t*rStride)

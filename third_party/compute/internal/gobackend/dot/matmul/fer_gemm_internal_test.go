@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot"
@@ -126,6 +127,69 @@ func BenchmarkFerGemm(b *testing.B) {
 				ferGemm(backend, lhs, rhs, out, 1, s.m, s.n, s.k)
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// TestFerGemmAsmMatchesGo checks the assembly AVX2 micro-kernel against its
+// archsimd form, bit for bit: contracting lengths 0–130, rhs strides of 32
+// and more columns, first and later panels (output written or added to),
+// special values.
+func TestFerGemmAsmMatchesGo(t *testing.T) {
+	if !archsimdAVX2FMA() {
+		t.Skip("no AVX2+FMA on this CPU")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := range 400 {
+		kLen := trial % 131
+		cols := 32 + 8*r.IntN(12) // rhs row length, ≥ the 32 columns read
+		l0, l1 := ferRandom(r, kLen+1), ferRandom(r, kLen+1)
+		rhs := ferRandom(r, (kLen+1)*cols)
+		if trial%7 == 0 && kLen > 0 {
+			l0[r.IntN(kLen)] = float32(math.Inf(1))
+			rhs[r.IntN(kLen*cols)] = float32(math.NaN())
+			l1[r.IntN(kLen)] = float32(math.Copysign(0, -1))
+		}
+		first := trial%2 == 0
+		init := ferRandom(r, 64)
+		var outs [2][]float32
+		for i, goKernel := range []bool{true, false} {
+			o := append([]float32(nil), init...)
+			ferGemmGoKernels = goKernel
+			ferPanel2x32AVX2(unsafe.Pointer(&l0[0]), unsafe.Pointer(&l1[0]), unsafe.Pointer(&rhs[0]), uintptr(cols)*4, kLen,
+				unsafe.Pointer(&o[0]), unsafe.Pointer(&o[32]), first)
+			outs[i] = o
+		}
+		ferGemmGoKernels = false
+		for i := range outs[0] {
+			if math.Float32bits(outs[0][i]) != math.Float32bits(outs[1][i]) {
+				t.Fatalf("trial %d (k %d, row length %d, first %v): output %d: assembly %g, Go %g", trial, kLen, cols, first, i, outs[1][i], outs[0][i])
+			}
+		}
+	}
+}
+
+// BenchmarkFerPanel2x32AVX2 times the micro-kernel alone, in L1 (a 128×32
+// panel), assembly against archsimd.
+func BenchmarkFerPanel2x32AVX2(b *testing.B) {
+	if !archsimdAVX2FMA() {
+		b.Skip("no AVX2+FMA on this CPU")
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	l0, l1, rhs, out := ferRandom(r, 128), ferRandom(r, 128), ferRandom(r, 128*64), make([]float32, 64)
+	for _, goKernel := range []bool{false, true} {
+		name := "asm"
+		if goKernel {
+			name = "go"
+		}
+		b.Run(name, func(b *testing.B) {
+			ferGemmGoKernels = goKernel
+			defer func() { ferGemmGoKernels = false }()
+			for b.Loop() {
+				ferPanel2x32AVX2(unsafe.Pointer(&l0[0]), unsafe.Pointer(&l1[0]), unsafe.Pointer(&rhs[0]), 64*4, 128,
+					unsafe.Pointer(&out[0]), unsafe.Pointer(&out[32]), true)
+			}
+			b.ReportMetric(2*2*32*128*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }
