@@ -600,6 +600,22 @@ func execReduceLogicalXor(operand, output *gobackend.Buffer, it *ReduceOutputIte
 	return nil
 }
 
+// ferSumRows (fer-thesis patch) adds, column by column, rows [0, rows) of
+// in (row r's columns [start, start+len(acc)) at in[r·period+start:]) to
+// acc, each column in row order. fer_reduce_amd64.go replaces it with a
+// vector form (the same sums in the same order) where the CPU and the build
+// have AVX2.
+var ferSumRows = ferSumRowsScalar
+
+func ferSumRowsScalar(acc, in []float32, rows, period, start int) {
+	for r := range rows {
+		row := in[r*period+start:][:len(acc)]
+		for j, v := range row {
+			acc[j] += v
+		}
+	}
+}
+
 // ferReduceSum (fer-thesis patch) sums float32 over a leading or a trailing
 // block of axes (bias gradients, BatchNorm statistics, per-example sums) with
 // the output split across workers; every output element adds its inputs in
@@ -625,12 +641,7 @@ func ferReduceSum(backend *gobackend.Backend, operand, output *gobackend.Buffer,
 		parallelFor(backend, period, 16, func(start, end int) {
 			acc := out[start:end]
 			clear(acc)
-			for r := range rows {
-				row := in[r*period+start : r*period+end]
-				for j, v := range row {
-					acc[j] += v
-				}
-			}
+			ferSumRows(acc, in, rows, period, start)
 		})
 		return true
 	case axes[len(axes)-1] == rank-1: // out[r] = Σ_j in[r·P + j]
