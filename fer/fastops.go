@@ -56,7 +56,8 @@ func relu(x *Node) *Node {
 // its ReduceWindow (max) and SelectAndScatterMax run float32 NHWC max-pools
 // with a fast path (third_party/compute: gobackend.FerMaxPoolMarker, any CPU
 // and build). Upstream's executors of those two ops are per-element index
-// loops, about 50 and 13 times slower on fer-cnn's first pooling layer.
+// loops, about 50 times slower each on fer-cnn's first pooling layer
+// (BENCHMARKS.md, session 16).
 const nativeMaxPoolMarker = "fer-thesis maxpool"
 
 // nativeMaxPool reports whether maxPool2D on x's graph lowers to GoMLX's own

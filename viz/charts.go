@@ -30,8 +30,9 @@ type Series struct {
 // the corner of the data area that the lines cross least (bottom-right on a
 // tie); when every corner is crossed, the y range is widened so that the
 // legend sits clear of the lines (see placeLegend). Move it with
-// p.Legend.Top, Left, XOffs, YOffs. X values default to 1..len(Y) when X is
-// nil.
+// p.Legend.Top, Left, XOffs, YOffs (a widened range was made room for the
+// corner chosen here, not for the one moved to). X values default to
+// 1..len(Y) when X is nil.
 func Lines(title, xLabel, yLabel string, series ...Series) (*plot.Plot, error) {
 	p := NewPlot(title, xLabel, yLabel)
 	p.Add(plotter.NewGrid())

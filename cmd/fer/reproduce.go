@@ -36,6 +36,10 @@ func runReproduce(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
+	if *fcSeeds < 0 {
+		fmt.Fprintln(stderr, "fer reproduce fer2013: --fc-seeds must not be negative (0: the mode's default, 5 in full mode and 2 in quick)")
+		return errUsage
+	}
 	if *out == "" {
 		*out = "out/reproduce-fer2013-" + *mode
 	}

@@ -5,10 +5,7 @@
 
 package matmul
 
-import (
-	"simd/archsimd"
-	"unsafe"
-)
+import "unsafe"
 
 // Why assembly: written with simd/archsimd (ferPanel2x32AVX2Go), the Go
 // compiler (1.26) emits the 3-operand FMA whose destination is a
@@ -25,6 +22,3 @@ import (
 //
 //go:noescape
 func ferPanel2x32AVX2Asm(l0, l1, rp unsafe.Pointer, rStride uintptr, kLen int, o0, o1 unsafe.Pointer, first bool)
-
-// archsimdAVX2FMA reports whether the CPU runs the AVX2 kernels.
-func archsimdAVX2FMA() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"simd/archsimd"
 	"testing"
 	"unsafe"
 
@@ -130,6 +131,9 @@ func BenchmarkFerGemm(b *testing.B) {
 		})
 	}
 }
+
+// archsimdAVX2FMA reports whether the CPU runs the AVX2 kernels.
+func archsimdAVX2FMA() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
 
 // TestFerGemmAsmMatchesGo checks the assembly AVX2 micro-kernel against its
 // archsimd form, bit for bit: contracting lengths 0–130, rhs strides of 32
