@@ -151,6 +151,9 @@ func (b *Backend) Description() string {
 	if FerFastMaxPool {
 		fast = append(fast, FerMaxPoolMarker)
 	}
+	if FerFastConvKernelGrad {
+		fast = append(fast, FerConvKernelGradMarker)
+	}
 	if len(fast) > 0 {
 		markers += ": " + strings.Join(fast, ", ")
 	}
@@ -173,6 +176,22 @@ var FerFastConv2D bool
 
 // FerConvMarker is the text Description includes when FerFastConv2D is set.
 const FerConvMarker = "fer-thesis conv2d"
+
+// fer-thesis patch: FerFastConvKernelGrad is set (at init, by
+// ops/fer_conv_amd64.go) when ConvGeneral computes the kernel gradients of
+// float32 NHWC/HWIO convolutions (even input channels, 32·j output
+// channels) without an im2col matrix: built with GOEXPERIMENT=simd, on a CPU
+// with AVX2 and without AVX-512 (dot/matmul/fer_kgrad.go). The layout is
+// the one XLA uses: x [batch, h, w, cin] with InputBatch 3 and
+// InputChannels 0, dy [batch, outH, outW, cout] with KernelInputChannels 0
+// and KernelOutputChannels 3, output [kh, kw, cin, cout] (OutputBatch 2,
+// OutputChannels 3), the forward strides as kernel dilations. Description
+// then names FerConvKernelGradMarker.
+var FerFastConvKernelGrad bool
+
+// FerConvKernelGradMarker is the text Description includes when
+// FerFastConvKernelGrad is set.
+const FerConvKernelGradMarker = "fer-thesis conv kernel gradient"
 
 // fer-thesis patch: FerFastMaxPool is set (at init, by ops/fer_pool.go)
 // when ReduceWindow (max) and SelectAndScatterMax run float32 max-pools over

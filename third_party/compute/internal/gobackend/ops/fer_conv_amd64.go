@@ -17,6 +17,7 @@ func init() {
 		gobackend.SetNodeExecutor(compute.OpTypeConvGeneral, gobackend.PriorityArch, execFerConvGeneral)
 		gobackend.FerFastConv2D = true
 	}
+	gobackend.FerFastConvKernelGrad = matmul.FerKGradAvailable
 }
 
 // ferConvNHWC reports whether a ConvGeneral is the layout and kind FerConv2D
@@ -46,9 +47,60 @@ func ferConvNHWC(node *gobackend.Node, inputs []*gobackend.Buffer) bool {
 	return k.Dimensions[2] == in.Dimensions[3] && matmul.FerConv2DApplies(k.Dimensions[3])
 }
 
-// execFerConvGeneral runs FerConv2D where ferConvNHWC says it applies, and
-// upstream's executor otherwise.
+// ferConvKernelGradNHWC reports whether a ConvGeneral is the kernel
+// gradient of an NHWC/HWIO convolution, in the layout FerConvKernelGrad
+// computes: float32; the "input" x [batch, h, w, cin] with its channels as
+// the batch axis and its batch as the channel axis; the "kernel" dy [batch,
+// outH, outW, cout] contracted over its batch; the output [kh, kw, cin,
+// cout]; no stride (the forward convolution's strides are kernel
+// dilations), no input dilation, no grouping; cin and cout as
+// FerConvKernelGradApplies wants them.
+func ferConvKernelGradNHWC(node *gobackend.Node, inputs []*gobackend.Buffer) bool {
+	p, ok := node.Data.(*convNode)
+	if !ok || len(inputs) != 2 || node.Shape.IsDynamic() {
+		return false
+	}
+	in, k := inputs[0].RawShape, inputs[1].RawShape
+	if in.DType != dtypes.Float32 || k.DType != dtypes.Float32 || node.Shape.DType != dtypes.Float32 ||
+		in.Rank() != 4 || k.Rank() != 4 || node.Shape.Rank() != 4 {
+		return false
+	}
+	a := p.axes
+	if a.InputBatch != 3 || a.InputChannels != 0 || len(a.InputSpatial) != 2 || a.InputSpatial[0] != 1 || a.InputSpatial[1] != 2 ||
+		a.KernelInputChannels != 0 || a.KernelOutputChannels != 3 || len(a.KernelSpatial) != 2 || a.KernelSpatial[0] != 1 || a.KernelSpatial[1] != 2 ||
+		a.OutputBatch != 2 || a.OutputChannels != 3 || len(a.OutputSpatial) != 2 || a.OutputSpatial[0] != 0 || a.OutputSpatial[1] != 1 {
+		return false
+	}
+	if p.hasInputDilations || p.channelGroupCount > 1 || p.batchGroupCount > 1 ||
+		len(p.strides) != 2 || p.strides[0] != 1 || p.strides[1] != 1 || len(p.paddings) != 2 {
+		return false
+	}
+	if p.hasKernelDilations && (len(p.kernelDilations) != 2 || p.kernelDilations[0] < 1 || p.kernelDilations[1] < 1) {
+		return false
+	}
+	return k.Dimensions[0] == in.Dimensions[0] && matmul.FerConvKernelGradApplies(in.Dimensions[3], k.Dimensions[3])
+}
+
+// execFerConvGeneral runs FerConv2D where ferConvNHWC says it applies,
+// FerConvKernelGrad where ferConvKernelGradNHWC does, and upstream's
+// executor otherwise.
 func execFerConvGeneral(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
+	if ferConvKernelGradNHWC(node, inputs) {
+		p := node.Data.(*convNode)
+		in, dy, out := inputs[0].RawShape.Dimensions, inputs[1].RawShape.Dimensions, node.Shape.Dimensions
+		sh, sw := 1, 1
+		if p.hasKernelDilations {
+			sh, sw = p.kernelDilations[0], p.kernelDilations[1]
+		}
+		output, err := backend.GetBuffer(node.Shape)
+		if err != nil {
+			return nil, err
+		}
+		matmul.FerConvKernelGrad(backend, inputs[0].Flat.([]float32), in[0], in[1], in[2], in[3],
+			inputs[1].Flat.([]float32), dy[1], dy[2], dy[3], out[0], out[1], sh, sw, p.paddings[0][0], p.paddings[1][0],
+			output.Flat.([]float32))
+		return output, nil
+	}
 	if !ferConvNHWC(node, inputs) {
 		return execConvGeneral(backend, node, inputs, inputsOwned)
 	}
