@@ -364,10 +364,13 @@ func TestConv2DFastGradientPlumbing(t *testing.T) {
 // TestConv2DImplicitMatchesPatches checks conv2DFast where the patched Go
 // backend runs the forward pass and the input gradient as its
 // implicit-matmul ConvGeneral (float32, 64·j output channels, at least 16
-// input channels) against conv2DPatches (im2col differentiated by GoMLX):
-// values and both gradients. The strided case and those whose input
-// channels are not a multiple of 64 keep the im2col input gradient; the
-// even kernel has asymmetric "same" padding.
+// input channels), and the kernel gradient as its ConvGeneral without
+// im2col (where the backend says so: AVX2 CPUs; even input channels),
+// against conv2DPatches (im2col differentiated by GoMLX): values and both
+// gradients. The strided cases and those whose input channels are not a
+// multiple of 64 keep the im2col input gradient; the strided kernel
+// gradients are dilated by the stride; the even kernel has asymmetric
+// "same" padding.
 func TestConv2DImplicitMatchesPatches(t *testing.T) {
 	backend := goBackendForTest(t)
 	if !strings.Contains(backend.Description(), implicitConvMarker) {
@@ -380,6 +383,9 @@ func TestConv2DImplicitMatchesPatches(t *testing.T) {
 		{batch: 3, h: 5, w: 5, cin: 128, kh: 3, kw: 3, cout: 64, stride: 1, padding: Valid},
 		{batch: 2, h: 7, w: 6, cin: 64, kh: 3, kw: 3, cout: 192, stride: 2, padding: Valid},
 		{batch: 1, h: 4, w: 4, cin: 20, kh: 3, kw: 3, cout: 64, stride: 1, padding: Same}, // input gradient: 20 channels, im2col
+		{batch: 2, h: 7, w: 7, cin: 32, kh: 3, kw: 3, cout: 64, stride: 2, padding: Same},
+		{batch: 2, h: 8, w: 8, cin: 16, kh: 3, kw: 3, cout: 64, stride: 2, padding: Valid}, // the stride leaves a row unread
+		{batch: 2, h: 5, w: 5, cin: 17, kh: 3, kw: 3, cout: 64, stride: 1, padding: Same},  // odd cin: im2col kernel gradient
 	} {
 		t.Run(c.String(), func(t *testing.T) {
 			x := randomTensor(rng, dtypes.Float32, c.batch, c.h, c.w, c.cin)

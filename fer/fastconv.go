@@ -33,14 +33,17 @@ import (
 // which is two to three times less data movement.
 //
 // GoMLX has no public API for a multi-input custom gradient, so it is built
-// from IdentityWithCustomGradient: the forward product is wrapped in a
-// StopGradient, and a scalar zero that depends on x and on the kernel is
-// added to it, so that autodiff reaches two identity nodes on x and on the
-// kernel whose custom gradients compute dx and dkernel from dy. dy is
-// captured by a third custom gradient on the output, which autodiff always
-// visits first (nodes are visited in reverse creation order). The dead values
-// autodiff builds along the zero path are never executed: the Go backend
-// only runs nodes that the outputs use.
+// from IdentityWithCustomGradient: x and the kernel pass through identity
+// nodes (xr, kr) into the forward product, whose output passes through a
+// third one. Autodiff visits nodes in reverse creation order, so it reaches
+// the output's identity first, which captures dy, then the product, whose
+// own gradient GoMLX builds as usual, then xr and kr, whose custom gradients
+// ignore what they receive and compute dx and dkernel from dy as above.
+// The gradients GoMLX built for the product are then used by nothing, and
+// are never executed: the backends only run nodes that the outputs use.
+// (An earlier form stopped the product's gradient and added to its output a
+// scalar zero computed from xr and kr, to reach them: that addition was a
+// pass over the whole output.)
 
 // conv2DFast computes the convolution described by g like conv2DPatches, with
 // the hand-written backward pass described above. When the backend runs
@@ -62,6 +65,10 @@ func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
 		// pᵀ·dy contracts n, the first axis of both: the backend's matmul wants it
 		// last on the lhs, so the smaller of p and dy is transposed.
 		dy := capturedDY("kernel")
+		if implicitKernelGrad(x, g) {
+			dk = conv2DKernelGradImplicit(x, dy, g)
+			return dk
+		}
 		if p == nil {
 			p = im2col(x, g)
 		}
@@ -92,12 +99,7 @@ func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
 		k := Reshape(kr, g.kh*g.kw*g.cin, g.cout)
 		y = DotGeneral(p, []int{1}, nil, k, []int{0}, nil)
 	}
-	y = StopGradient(y)
-
-	// A scalar zero that depends on xr and kr: it is what makes autodiff call
-	// their custom gradients. Both terms read a single element.
-	zero := MulScalar(Add(firstElement(xr), firstElement(kr)), 0)
-	y = IdentityWithCustomGradient(Add(y, zero), func(_, v *Node) *Node {
+	y = IdentityWithCustomGradient(y, func(_, v *Node) *Node {
 		dy = v
 		return v
 	})
@@ -124,6 +126,53 @@ func implicitConv(x *Node, cin, cout int) bool {
 	b := x.Graph().Backend()
 	return convLoweringOverride != lowerFast && x.DType() == dtypes.Float32 && isGoBackend(b) &&
 		strings.Contains(b.Description(), implicitConvMarker) && cout%64 == 0 && cin >= implicitConvMinInputChannels
+}
+
+// implicitKernelGradMarker is what the patched Go backend's Description
+// says when its ConvGeneral computes the kernel gradients of float32 NHWC
+// convolutions (an even number of input channels, 32·j output channels)
+// without an im2col matrix (third_party/compute:
+// gobackend.FerConvKernelGradMarker; built with GOEXPERIMENT=simd on a CPU
+// with AVX2 and without AVX-512).
+const implicitKernelGradMarker = "fer-thesis conv kernel gradient"
+
+// implicitKernelGrad reports whether the kernel gradient of convolution g
+// runs as the backend's ConvGeneral (conv2DKernelGradImplicit) rather than
+// as a matmul of im2col patches. $FER_CONV=fast turns it off.
+func implicitKernelGrad(x *Node, g conv2DGeometry) bool {
+	b := x.Graph().Backend()
+	return convLoweringOverride != lowerFast && x.DType() == dtypes.Float32 && isGoBackend(b) &&
+		strings.Contains(b.Description(), implicitKernelGradMarker) && g.cin%2 == 0 && g.cout%32 == 0 &&
+		kernelGradTrailingPad(g.h, g.padH[0], g.kh, g.outH, g.stride) >= 0 &&
+		kernelGradTrailingPad(g.w, g.padW[0], g.kw, g.outW, g.stride) >= 0
+}
+
+// kernelGradTrailingPad is the trailing padding of an input axis of size n
+// that makes the kernel gradient's axis exactly k long: the forward
+// convolution's own, less what its stride left unread at the end.
+func kernelGradTrailingPad(n, before, k, out, stride int) int {
+	return k + (out-1)*stride - n - before
+}
+
+// conv2DKernelGradImplicit returns the gradient w.r.t. the kernel of the
+// convolution g, shaped [kh, kw, cin, cout], given dy [batch·outH·outW,
+// cout]:
+//
+//	dk[i, j, c, o] = Σ_{b, oh, ow} x[b, oh·s + i − padH₀, ow·s + j − padW₀, c] · dy[b, oh, ow, o],
+//
+// itself a convolution of x by dy in which x's channels play the batch, the
+// batch is contracted and the stride becomes dy's dilation (the form XLA
+// uses too).
+func conv2DKernelGradImplicit(x, dy *Node, g conv2DGeometry) *Node {
+	axes := ConvolveAxesConfig{
+		InputBatch: 3, InputChannels: 0, InputSpatial: []int{1, 2},
+		KernelInputChannels: 0, KernelOutputChannels: 3, KernelSpatial: []int{1, 2},
+		OutputBatch: 2, OutputChannels: 3, OutputSpatial: []int{0, 1},
+	}
+	padH := [2]int{g.padH[0], kernelGradTrailingPad(g.h, g.padH[0], g.kh, g.outH, g.stride)}
+	padW := [2]int{g.padW[0], kernelGradTrailingPad(g.w, g.padW[0], g.kw, g.outW, g.stride)}
+	return ConvGeneral(x, Reshape(dy, g.batch, g.outH, g.outW, g.cout), axes, []int{1, 1},
+		[][2]int{padH, padW}, nil, []int{g.stride, g.stride}, 1, 1)
 }
 
 // convNHWC is the backend's ConvGeneral for x [batch, h, w, cin] and kernel

@@ -221,14 +221,26 @@ func (l Conv2D) build(scope *model.Scope, x *Node) *Node {
 
 // linear is the convolution plus bias, before the activation.
 func (l Conv2D) linear(scope *model.Scope, x *Node) *Node {
+	y, bias := l.linearParts(scope, x)
+	return addChannelBias(y, bias)
+}
+
+// linearParts returns the convolution without its bias, and the bias
+// [filters] to add to it: y + bias is linear's value. A max-pool commutes
+// with the bias (Model.logits adds it after the pool).
+func (l Conv2D) linearParts(scope *model.Scope, x *Node) (y, bias *Node) {
 	g := x.Graph()
 	inC := x.Shape().Dimensions[3]
 	scope = glorotScope(scope)
 	kernel := scope.VariableWithShape("kernel", shapes.Make(x.DType(), l.Kernel, l.Kernel, inC, l.Filters)).NodeValue(g)
-	bias := scope.VariableWithShape("bias", shapes.Make(x.DType(), l.Filters)).NodeValue(g)
+	bias = scope.VariableWithShape("bias", shapes.Make(x.DType(), l.Filters)).NodeValue(g)
 	// conv2D (conv.go) is the single lowering point for convolutions.
-	y := conv2D(x, kernel, l.stride(), l.padding())
-	return Add(y, Reshape(bias, 1, 1, 1, l.Filters))
+	return conv2D(x, kernel, l.stride(), l.padding()), bias
+}
+
+// addChannelBias adds bias [c] to the last axis of x [batch, h, w, c].
+func addChannelBias(x, bias *Node) *Node {
+	return Add(x, Reshape(bias, 1, 1, 1, bias.Shape().Dimensions[0]))
 }
 
 // MaxPool2D takes the maximum over Pool×Pool windows of NHWC images, like

@@ -210,7 +210,7 @@ func (m *Model) logits(scope *model.Scope, x *Node) *Node {
 		exceptions.Panicf("model %q: input shaped %v, want [batch %s]", m.name, dims, strings.Trim(fmt.Sprint(m.input), "[]"))
 	}
 	last := len(m.layers) - 1
-	var pendingReLU bool // A Conv2D's ReLU moved after the MaxPool2D that follows it.
+	var pendingBias *Node // A Conv2D's bias and ReLU, moved after the MaxPool2D that follows it.
 	for i, l := range m.layers {
 		s := scope.In("%s", m.names[i])
 		if i == last && m.head != "" {
@@ -218,27 +218,30 @@ func (m *Model) logits(scope *model.Scope, x *Node) *Node {
 			continue
 		}
 		if c, ok := l.(Conv2D); ok && i+1 < len(m.layers) && reluCommutesWithNext(x, c, m.layers[i+1]) {
-			x = c.linear(s, x)
-			pendingReLU = true
+			x, pendingBias = c.linearParts(s, x)
 			continue
 		}
 		x = l.build(s, x)
-		if pendingReLU {
-			x = relu(x)
-			pendingReLU = false
+		if pendingBias != nil {
+			x = relu(addChannelBias(x, pendingBias))
+			pendingBias = nil
 		}
 	}
 	return x
 }
 
-// reluCommutesWithNext reports whether the ReLU of conv c can be applied
-// after next instead, on the pure-Go backend (fastops.go): when next is a
-// max-pool, maxpool(relu(x)) = relu(maxpool(x)) exactly (ReLU is monotone
-// and max is exact), on window²/stride² times fewer values; the gradients are
-// the same too with the ReLU derivative taken as 0 at 0 (see relu) and the
-// max-pool's gradient going to one maximum per window (see maxPool2D). The
-// value of the conv layer alone (Model.Activations) is unchanged: it builds
-// layers one at a time.
+// reluCommutesWithNext reports whether the bias and the ReLU of conv c can
+// be applied after next instead, on the pure-Go backend (fastops.go): when
+// next is a max-pool, maxpool(relu(x + b)) = relu(maxpool(x) + b) exactly
+// (adding b and ReLU are monotone, also once rounded, and max is exact), on
+// window²/stride² times fewer values; the gradients are the same too with
+// the ReLU derivative taken as 0 at 0 (see relu) and the max-pool's gradient
+// going to one maximum per window (see maxPool2D), up to the order in which
+// the bias gradient is summed, and but for windows where two different
+// values of x become equal once b is added and rounded (the gradient then
+// goes to the larger x rather than to the first of the tied cells). The value
+// of the conv layer alone (Model.Activations) is unchanged: it builds layers
+// one at a time.
 func reluCommutesWithNext(x *Node, c Conv2D, next Layer) bool {
 	_, isPool := next.(MaxPool2D)
 	return isPool && c.Activation == ActReLU && useFastOps(x)
