@@ -105,22 +105,34 @@ func ferMaxPoolForward(backend *gobackend.Backend, p ferPool2D, x, y []float32) 
 		for row := start; row < end; row++ {
 			b, oi := row/p.oh, row%p.oh
 			for oj := range p.ow {
-				dst := y[(row*p.ow+oj)*c:][:c]
-				for k := range dst {
-					dst[k] = lowest
-				}
-				for di := range p.kh {
-					base := ((b*p.h+oi*p.sh+di)*p.w + oj*p.sw) * c
-					for dj := range p.kw {
-						src := x[base+dj*c:][:c]
-						for k, v := range src {
-							dst[k] = max(dst[k], v)
-						}
-					}
-				}
+				base := ((b*p.h+oi*p.sh)*p.w + oj*p.sw) * c
+				ferMaxWindow(x, base, p.w*c, c, p.kh, p.kw, c, lowest, y[(row*p.ow+oj)*c:][:c])
 			}
 		}
 	})
+}
+
+// ferMaxWindow writes to dst[0:n] the maximum, from lowest, over the kh×kw
+// window cells of n channels starting at x[base] (cells cellStride values
+// apart in a row, rows rowStride values apart), with Go's max:
+// ferMaxWindowScalar, or its AVX2 form (fer_pool_max_amd64.go), whose
+// results are the same bits.
+var ferMaxWindow = ferMaxWindowScalar
+
+// ferMaxWindowScalar is ferMaxWindow's loop.
+func ferMaxWindowScalar(x []float32, base, rowStride, cellStride, kh, kw, n int, lowest float32, dst []float32) {
+	dst = dst[:n]
+	for k := range dst {
+		dst[k] = lowest
+	}
+	for di := range kh {
+		for dj := range kw {
+			src := x[base+di*rowStride+dj*cellStride:][:n]
+			for k, v := range src {
+				dst[k] = max(dst[k], v)
+			}
+		}
+	}
 }
 
 // execFerSelectAndScatterMax runs the gradients of max-pools ferPoolNHWC

@@ -130,6 +130,7 @@ func TestFerMaxPoolMatchesUpstream(t *testing.T) {
 				// their partial outputs, which rounds differently; batches
 				// of more are split by batch element, in this same order.)
 				want = b.NewBuffer(x.RawShape)
+				want.Zeros() // a new buffer may be a recycled one; the loop adds into it
 				execSelectAndScatterGeneric[float32](nil, x, dy, want, window, effStrides, make([][2]int, 4), false)
 			} else if want, err = execSelectAndScatter(b, bwd, []*gobackend.Buffer{x, dy}, []bool{false, false}); err != nil {
 				t.Fatalf("%s: %v", name, err)
