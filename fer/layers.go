@@ -335,10 +335,10 @@ func (l BatchNormalization) build(scope *model.Scope, x *Node) *Node {
 		broadcast[i] = 1
 	}
 	broadcast[rank-1] = c
-	var mean, variance *Node
+	var mean, variance, centered *Node
 	if scope.IsTraining(g) {
 		mean = ReduceMean(x, axes...)
-		centered := Sub(x, Reshape(mean, broadcast...))
+		centered = Sub(x, Reshape(mean, broadcast...))
 		variance = ReduceMean(Square(centered), axes...)
 		m := Scalar(g, dtype, momentum)
 		oneMinus := Scalar(g, dtype, 1-momentum)
@@ -349,7 +349,10 @@ func (l BatchNormalization) build(scope *model.Scope, x *Node) *Node {
 		variance = varianceVar.NodeValue(g)
 	}
 	inv := Div(gammaVar.NodeValue(g), Sqrt(AddScalar(variance, epsilon)))
-	y := Mul(Sub(x, Reshape(mean, broadcast...)), Reshape(inv, broadcast...))
+	if centered == nil {
+		centered = Sub(x, Reshape(mean, broadcast...))
+	}
+	y := Mul(centered, Reshape(inv, broadcast...))
 	return Add(y, Reshape(betaVar.NodeValue(g), broadcast...))
 }
 
