@@ -22,12 +22,14 @@ import (
 // transposes the matmul layouts need, and the rhs panels the matmul copies
 // took as long as the products themselves.
 //
-// FerConvKernelGrad reads x and dy in place instead. For each tap (i, j) it
-// lists the output pixels whose input pixel is inside the image (padding
-// contributes nothing, so nothing is multiplied by it), as byte offsets into
-// x and dy; its micro-kernel computes 2 input channels × 32 output channels
-// of dk, broadcasting the two channels' values of x at each listed pixel
-// against 32 values of dy's row there, 8 accumulators in AVX2 registers.
+// FerConvKernelGrad reads dy in place and x from one channels-first copy
+// (a transpose of x, not kh·kw copies). For each tap (i, j) it lists the
+// output pixels whose input pixel is inside the image (padding contributes
+// nothing, so nothing is multiplied by it), as byte offsets into the copy
+// of x and into dy; its micro-kernel computes 2 input channels × 32 output
+// channels of dk, broadcasting the two channels' values of x at each listed
+// pixel against 32 values of dy's row there, 8 accumulators in AVX2
+// registers.
 // Pixels are taken in blocks of ferKGradBlock; for each block, 32-column
 // panel of dy and tap, every channel pair runs over the block and adds its
 // sums to dk (which stays in L2), so that the block's rows of dy stay in L1.
@@ -130,6 +132,9 @@ func FerConvKernelGrad(backend *gobackend.Backend, x []float32, batch, h, w, cin
 	// Read from x's layout, the pixels of a block are cin·4 bytes apart, and
 	// with cin a power of two their lines fall in a few of L1's sets.
 	npix := batch * h * w
+	if npix == 0 { // every tap reads padding only
+		return
+	}
 	xT := make([]float32, npix*cin)
 	const tr = 16 // x's rows (pixels) per block of the transpose: a line of xT
 	parallelFor((npix+tr-1)/tr, func(start, end int) {
@@ -170,9 +175,10 @@ func FerConvKernelGrad(backend *gobackend.Backend, x []float32, batch, h, w, cin
 }
 
 // ferKGrad2x32AVX2Asm adds to o0[0:32] and o1[0:32] the sums over the n
-// pixels listed at offsets (pairs of int32 byte offsets: into x, into dy) of
-// x[xoff]·dy[dyoff:dyoff+32] and x[xoff+1]·dy[dyoff:dyoff+32], one FMA
-// chain per output. The caller guarantees the bounds.
+// pixels listed at offsets (pairs of int32 byte offsets: into the rows x0
+// and x1, into dy) of x0[xoff]·dy[dyoff:dyoff+32] and
+// x1[xoff]·dy[dyoff:dyoff+32], one FMA chain per output started from zero
+// and added to the output. The caller guarantees the bounds.
 //
 //go:noescape
 func ferKGrad2x32AVX2Asm(x0, x1, offsets, dy unsafe.Pointer, n int, o0, o1 unsafe.Pointer)

@@ -58,6 +58,7 @@ func TestFerConvKernelGrad(t *testing.T) {
 		{5, 23, 23, 64, 3, 3, 64, 1, 1, [2]int{1, 1}, [2]int{1, 1}},  // several pixel blocks
 		{2, 1, 1, 10, 1, 1, 32, 1, 1, [2]int{}, [2]int{}},
 		{1, 2, 2, 2, 3, 3, 32, 1, 1, [2]int{0, 0}, [2]int{0, 0}}, // no output pixels
+		{2, 0, 3, 2, 1, 1, 32, 1, 1, [2]int{1, 1}, [2]int{0, 0}}, // an empty image: output pixels in the padding only
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
