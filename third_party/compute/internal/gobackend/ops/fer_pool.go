@@ -163,10 +163,13 @@ func ferMaxPoolBackward(backend *gobackend.Backend, p ferPool2D, x, dy, dx []flo
 	c := p.c
 	plane := p.h * p.w * c
 	parallelFor(backend, p.batch, 1, func(start, end int) {
-		clear(dx[start*plane : end*plane])
 		bestV := make([]float32, c)
 		bestAt := make([]int32, c)
 		for b := start; b < end; b++ {
+			// Cleared just before its windows add into it, so that it is
+			// still in cache (a worker's whole range of planes is larger
+			// than L2).
+			clear(dx[b*plane : (b+1)*plane])
 			for oi := range p.oh {
 				for oj := range p.ow {
 					for di := range p.kh {
