@@ -154,6 +154,9 @@ func (b *Backend) Description() string {
 	if FerFastConvKernelGrad {
 		fast = append(fast, FerConvKernelGradMarker)
 	}
+	if FerFastConv1 {
+		fast = append(fast, FerConv1Marker)
+	}
 	if len(fast) > 0 {
 		markers += ": " + strings.Join(fast, ", ")
 	}
@@ -192,6 +195,17 @@ var FerFastConvKernelGrad bool
 // FerConvKernelGradMarker is the text Description includes when
 // FerFastConvKernelGrad is set.
 const FerConvKernelGradMarker = "fer-thesis conv kernel gradient"
+
+// fer-thesis patch: FerFastConv1 is set (at init, by ops/fer_conv_amd64.go)
+// when ConvGeneral computes float32 NHWC convolutions of single-channel
+// images (32·j output channels) and their kernel gradients, in the layouts
+// of FerConvMarker and FerConvKernelGradMarker, without im2col
+// (dot/matmul/fer_conv1.go: GOEXPERIMENT=simd, a CPU with AVX2 and without
+// AVX-512). Description then names FerConv1Marker.
+var FerFastConv1 bool
+
+// FerConv1Marker is the text Description includes when FerFastConv1 is set.
+const FerConv1Marker = "fer-thesis conv one channel"
 
 // fer-thesis patch: FerFastMaxPool is set (at init, by ops/fer_pool.go)
 // when ReduceWindow (max) and SelectAndScatterMax run float32 max-pools over

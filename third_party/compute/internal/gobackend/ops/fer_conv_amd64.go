@@ -18,12 +18,14 @@ func init() {
 		gobackend.FerFastConv2D = true
 	}
 	gobackend.FerFastConvKernelGrad = matmul.FerKGradAvailable
+	gobackend.FerFastConv1 = matmul.FerKGradAvailable
 }
 
 // ferConvNHWC reports whether a ConvGeneral is the layout and kind FerConv2D
 // computes: float32, two spatial axes, input [batch, h, w, cin], kernel
 // [kh, kw, cin, cout], output [batch, oh, ow, cout], no dilation, no
-// grouping, cout a multiple of 64.
+// grouping, cout a multiple of 64 (of 32 with one input channel where
+// FerConv2D1 runs).
 func ferConvNHWC(node *gobackend.Node, inputs []*gobackend.Buffer) bool {
 	p, ok := node.Data.(*convNode)
 	if !ok || len(inputs) != 2 || node.Shape.IsDynamic() {
@@ -44,7 +46,8 @@ func ferConvNHWC(node *gobackend.Node, inputs []*gobackend.Buffer) bool {
 		len(p.strides) != 2 || len(p.paddings) != 2 {
 		return false
 	}
-	return k.Dimensions[2] == in.Dimensions[3] && matmul.FerConv2DApplies(k.Dimensions[3])
+	return k.Dimensions[2] == in.Dimensions[3] &&
+		(matmul.FerConv2DApplies(k.Dimensions[3]) || matmul.FerConv1Applies(in.Dimensions[3], k.Dimensions[3]))
 }
 
 // ferConvKernelGradNHWC reports whether a ConvGeneral is the kernel
@@ -78,12 +81,13 @@ func ferConvKernelGradNHWC(node *gobackend.Node, inputs []*gobackend.Buffer) boo
 	if p.hasKernelDilations && (len(p.kernelDilations) != 2 || p.kernelDilations[0] < 1 || p.kernelDilations[1] < 1) {
 		return false
 	}
-	return k.Dimensions[0] == in.Dimensions[0] && matmul.FerConvKernelGradApplies(in.Dimensions[3], k.Dimensions[3])
+	cin, cout := in.Dimensions[3], k.Dimensions[3]
+	return k.Dimensions[0] == in.Dimensions[0] && (matmul.FerConvKernelGradApplies(cin, cout) || matmul.FerConv1Applies(cin, cout))
 }
 
-// execFerConvGeneral runs FerConv2D where ferConvNHWC says it applies,
-// FerConvKernelGrad where ferConvKernelGradNHWC does, and upstream's
-// executor otherwise.
+// execFerConvGeneral runs FerConv2D (FerConv2D1 for one input channel)
+// where ferConvNHWC says it applies, FerConvKernelGrad (FerConvKernelGrad1)
+// where ferConvKernelGradNHWC does, and upstream's executor otherwise.
 func execFerConvGeneral(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobackend.Buffer, inputsOwned []bool) (*gobackend.Buffer, error) {
 	if ferConvKernelGradNHWC(node, inputs) {
 		p := node.Data.(*convNode)
@@ -95,6 +99,12 @@ func execFerConvGeneral(backend *gobackend.Backend, node *gobackend.Node, inputs
 		output, err := backend.GetBuffer(node.Shape)
 		if err != nil {
 			return nil, err
+		}
+		if in[3] == 1 {
+			matmul.FerConvKernelGrad1(backend, inputs[0].Flat.([]float32), in[0], in[1], in[2],
+				inputs[1].Flat.([]float32), dy[1], dy[2], dy[3], out[0], out[1], sh, sw, p.paddings[0][0], p.paddings[1][0],
+				output.Flat.([]float32))
+			return output, nil
 		}
 		matmul.FerConvKernelGrad(backend, inputs[0].Flat.([]float32), in[0], in[1], in[2], in[3],
 			inputs[1].Flat.([]float32), dy[1], dy[2], dy[3], out[0], out[1], sh, sw, p.paddings[0][0], p.paddings[1][0],
@@ -109,6 +119,12 @@ func execFerConvGeneral(backend *gobackend.Backend, node *gobackend.Node, inputs
 	output, err := backend.GetBuffer(node.Shape)
 	if err != nil {
 		return nil, err
+	}
+	if in[3] == 1 && matmul.FerConv1Applies(1, k[3]) {
+		matmul.FerConv2D1(backend, inputs[0].Flat.([]float32), in[0], in[1], in[2],
+			inputs[1].Flat.([]float32), k[0], k[1], k[3], p.strides[0], p.strides[1], p.paddings[0], p.paddings[1],
+			output.Flat.([]float32), out[1], out[2])
+		return output, nil
 	}
 	matmul.FerConv2D(backend, inputs[0].Flat.([]float32), in[0], in[1], in[2], in[3],
 		inputs[1].Flat.([]float32), k[0], k[1], k[3], p.strides[0], p.strides[1], p.paddings[0], p.paddings[1],

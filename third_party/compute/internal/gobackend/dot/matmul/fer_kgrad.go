@@ -166,7 +166,7 @@ func FerConvKernelGrad(backend *gobackend.Backend, x []float32, batch, h, w, cin
 					o0 := unsafe.Pointer(&dk[(t*cin+c)*cout+c0])
 					x0 := unsafe.Add(xp, uintptr(c)*rowBytes)
 					ferKGrad2x32AVX2Asm(x0, unsafe.Add(x0, rowBytes), unsafe.Pointer(&list[0]), unsafe.Add(dyp, 4*c0), len(list)/2,
-						o0, unsafe.Add(o0, 4*cout))
+						o0, unsafe.Add(o0, 4*cout), false)
 				}
 			}
 		}
@@ -174,11 +174,11 @@ func FerConvKernelGrad(backend *gobackend.Backend, x []float32, batch, h, w, cin
 	parallelFor(units, run)
 }
 
-// ferKGrad2x32AVX2Asm adds to o0[0:32] and o1[0:32] the sums over the n
-// pixels listed at offsets (pairs of int32 byte offsets: into the rows x0
-// and x1, into dy) of x0[xoff]·dy[dyoff:dyoff+32] and
-// x1[xoff]·dy[dyoff:dyoff+32], one FMA chain per output started from zero
-// and added to the output. The caller guarantees the bounds.
+// ferKGrad2x32AVX2Asm computes the sums over the n pixels listed at offsets
+// (pairs of int32 byte offsets: into the rows x0 and x1, into dy) of
+// x0[xoff]·dy[dyoff:dyoff+32] and x1[xoff]·dy[dyoff:dyoff+32], one FMA
+// chain per output started from zero, and writes them to o0[0:32] and
+// o1[0:32] (first) or adds them there. The caller guarantees the bounds.
 //
 //go:noescape
-func ferKGrad2x32AVX2Asm(x0, x1, offsets, dy unsafe.Pointer, n int, o0, o1 unsafe.Pointer)
+func ferKGrad2x32AVX2Asm(x0, x1, offsets, dy unsafe.Pointer, n int, o0, o1 unsafe.Pointer, first bool)

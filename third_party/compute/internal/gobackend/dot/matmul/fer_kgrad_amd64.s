@@ -5,8 +5,8 @@
 
 #include "textflag.h"
 
-// func ferKGrad2x32AVX2Asm(x0, x1, offsets, dy unsafe.Pointer, n int, o0, o1 unsafe.Pointer)
-TEXT ·ferKGrad2x32AVX2Asm(SB), NOSPLIT, $0-56
+// func ferKGrad2x32AVX2Asm(x0, x1, offsets, dy unsafe.Pointer, n int, o0, o1 unsafe.Pointer, first bool)
+TEXT ·ferKGrad2x32AVX2Asm(SB), NOSPLIT, $0-57
 	MOVQ x0+0(FP), AX
 	MOVQ x1+8(FP), DX
 	MOVQ offsets+16(FP), BX
@@ -47,8 +47,11 @@ loop:
 	JNZ          loop
 
 store:
-	MOVQ   o0+40(FP), DI
-	MOVQ   o1+48(FP), R8
+	MOVQ    o0+40(FP), DI
+	MOVQ    o1+48(FP), R8
+	MOVBLZX first+56(FP), R9
+	TESTQ   R9, R9
+	JNZ     write
 	VADDPS (DI), Y0, Y0
 	VADDPS 32(DI), Y1, Y1
 	VADDPS 64(DI), Y2, Y2
@@ -57,6 +60,8 @@ store:
 	VADDPS 32(R8), Y5, Y5
 	VADDPS 64(R8), Y6, Y6
 	VADDPS 96(R8), Y7, Y7
+
+write:
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VMOVUPS Y2, 64(DI)
