@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -411,4 +412,70 @@ func TestConv2DImplicitMatchesPatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConv2DOneChannelMatchesIm2colBits checks the single-channel
+// convolutions the patched Go backend computes without im2col (its
+// Description says "fer-thesis conv one channel": AVX2 CPUs without
+// AVX-512) against conv2DFast's im2col lowering ($FER_CONV=fast): forward
+// values and kernel gradients equal bit for bit, as the backend promises,
+// for products the backend's DotGeneral sends to its ferGemm (4 Mi
+// multiply-adds or more: fer-cnn's and mnist-cnn's first layers have 42 and
+// 50 Mi; smaller ones go to upstream's small kernel, whose sums are in
+// another order).
+func TestConv2DOneChannelMatchesIm2colBits(t *testing.T) {
+	backend := goBackendForTest(t)
+	if !strings.Contains(backend.Description(), implicitConv1Marker) {
+		t.Skipf("the backend (%s) has no single-channel convolution path", backend.Description())
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, c := range []convCase{
+		{batch: 8, h: 48, w: 48, cin: 1, kh: 3, kw: 3, cout: 64, stride: 1, padding: Same}, // fer-cnn's first layer, 8 images
+		{batch: 4, h: 28, w: 28, cin: 1, kh: 3, kw: 3, cout: 256, stride: 1, padding: Valid}, // mnist-cnn's, 4 images
+		{batch: 64, h: 24, w: 23, cin: 1, kh: 3, kw: 3, cout: 64, stride: 2, padding: Same},
+	} {
+		t.Run(c.String(), func(t *testing.T) {
+			x := randomTensor(rng, dtypes.Float32, c.batch, c.h, c.w, c.cin)
+			k := randomTensor(rng, dtypes.Float32, c.kh, c.kw, c.cin, c.cout)
+			_, _, oh, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
+			_, _, ow, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
+			r := randomTensor(rng, dtypes.Float32, c.batch, oh, ow, c.cout)
+			results := make(map[convLowering][]*tensors.Tensor)
+			for _, lowering := range []convLowering{lowerAuto, lowerFast} {
+				func() {
+					defer func(saved convLowering) { convLoweringOverride = saved }(convLoweringOverride)
+					convLoweringOverride = lowering
+					results[lowering] = MustNewExec(backend, func(x, k, r *Node) []*Node {
+						g := newConv2DGeometry(x, k, c.stride, c.padding)
+						if lowering == lowerAuto && (!implicitConv(x, 1, c.cout) || !implicitKernelGrad(x, g)) {
+							exceptions.Panicf("the single-channel path is not taken for %s", c)
+						}
+						y := conv2DFast(x, k, g)
+						return []*Node{y, Gradient(ReduceAllSum(Mul(y, r)), k)[0]}
+					}).MustExec(x, k, r)
+				}()
+			}
+			for i, what := range []string{"forward", "d/dkernel"} {
+				got, want := results[lowerAuto][i].Value().([][][][]float32), results[lowerFast][i].Value().([][][][]float32)
+				if !reflect.DeepEqual(bitsOf(got), bitsOf(want)) {
+					t.Errorf("%s: the single-channel path differs from im2col's bits", what)
+				}
+			}
+		})
+	}
+}
+
+// bitsOf returns the bit patterns of a rank-4 float32 tensor's values.
+func bitsOf(v [][][][]float32) []uint32 {
+	var bits []uint32
+	for _, a := range v {
+		for _, b := range a {
+			for _, c := range b {
+				for _, x := range c {
+					bits = append(bits, math.Float32bits(x))
+				}
+			}
+		}
+	}
+	return bits
 }

@@ -48,8 +48,10 @@ import (
 // conv2DFast computes the convolution described by g like conv2DPatches, with
 // the hand-written backward pass described above. When the backend runs
 // NHWC convolutions as an implicit matmul (implicitConv), the forward pass
-// and the input gradient are ConvGeneral instead of im2col + DotGeneral, and
-// the patches are only built, in the backward pass, for the kernel gradient.
+// and the input gradient are ConvGeneral instead of im2col + DotGeneral;
+// when it also computes kernel gradients (implicitKernelGrad), so is the
+// kernel gradient, and no patches are built at all. Otherwise the patches
+// are built, in the backward pass, for the kernel gradient only.
 func conv2DFast(x, kernel *Node, g conv2DGeometry) *Node {
 	implicit := implicitConv(x, g.cin, g.cout)
 	var dy *Node // [n, cout], set by the output's custom gradient.
@@ -124,9 +126,23 @@ const implicitConvMinInputChannels = 16
 // comparisons.
 func implicitConv(x *Node, cin, cout int) bool {
 	b := x.Graph().Backend()
-	return convLoweringOverride != lowerFast && x.DType() == dtypes.Float32 && isGoBackend(b) &&
-		strings.Contains(b.Description(), implicitConvMarker) && cout%64 == 0 && cin >= implicitConvMinInputChannels
+	if convLoweringOverride == lowerFast || x.DType() != dtypes.Float32 || !isGoBackend(b) {
+		return false
+	}
+	d := b.Description()
+	if cin == 1 && strings.Contains(d, implicitConv1Marker) && cout%32 == 0 {
+		return true
+	}
+	return strings.Contains(d, implicitConvMarker) && cout%64 == 0 && cin >= implicitConvMinInputChannels
 }
+
+// implicitConv1Marker is what the patched Go backend's Description says when
+// its ConvGeneral computes float32 NHWC convolutions of single-channel images
+// (32·j output channels), forward and kernel gradient, without im2col and
+// with the im2col products' results bit for bit (third_party/compute:
+// gobackend.FerConv1Marker; GOEXPERIMENT=simd on a CPU with AVX2 and without
+// AVX-512).
+const implicitConv1Marker = "fer-thesis conv one channel"
 
 // implicitKernelGradMarker is what the patched Go backend's Description
 // says when its ConvGeneral computes the kernel gradients of float32 NHWC
@@ -141,8 +157,10 @@ const implicitKernelGradMarker = "fer-thesis conv kernel gradient"
 // as a matmul of im2col patches. $FER_CONV=fast turns it off.
 func implicitKernelGrad(x *Node, g conv2DGeometry) bool {
 	b := x.Graph().Backend()
+	channels := strings.Contains(b.Description(), implicitKernelGradMarker) && g.cin%2 == 0 ||
+		strings.Contains(b.Description(), implicitConv1Marker) && g.cin == 1
 	return convLoweringOverride != lowerFast && x.DType() == dtypes.Float32 && isGoBackend(b) &&
-		strings.Contains(b.Description(), implicitKernelGradMarker) && g.cin%2 == 0 && g.cout%32 == 0 &&
+		channels && g.cout%32 == 0 &&
 		kernelGradTrailingPad(g.h, g.padH[0], g.kh, g.outH, g.stride) >= 0 &&
 		kernelGradTrailingPad(g.w, g.padW[0], g.kw, g.outW, g.stride) >= 0
 }
