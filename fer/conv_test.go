@@ -430,7 +430,7 @@ func TestConv2DOneChannelMatchesIm2colBits(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, c := range []convCase{
-		{batch: 8, h: 48, w: 48, cin: 1, kh: 3, kw: 3, cout: 64, stride: 1, padding: Same}, // fer-cnn's first layer, 8 images
+		{batch: 8, h: 48, w: 48, cin: 1, kh: 3, kw: 3, cout: 64, stride: 1, padding: Same},   // fer-cnn's first layer, 8 images
 		{batch: 4, h: 28, w: 28, cin: 1, kh: 3, kw: 3, cout: 256, stride: 1, padding: Valid}, // mnist-cnn's, 4 images
 		{batch: 64, h: 24, w: 23, cin: 1, kh: 3, kw: 3, cout: 64, stride: 2, padding: Same},
 	} {
