@@ -174,11 +174,7 @@ func TestConv2DPatchesGradientMatchesNative(t *testing.T) {
 	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
 		for _, c := range convCases() {
 			t.Run(dtype.String()+"/"+c.String(), func(t *testing.T) {
-				x := randomTensor(rng, dtype, c.batch, c.h, c.w, c.cin)
-				k := randomTensor(rng, dtype, c.kh, c.kw, c.cin, c.cout)
-				_, _, oh, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
-				_, _, ow, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
-				r := randomTensor(rng, dtype, c.batch, oh, ow, c.cout)
+				x, k, r := convOperands(rng, dtype, c)
 				outs := MustNewExec(backend, func(x, k, r *Node) []*Node {
 					g := newConv2DGeometry(x, k, c.stride, c.padding)
 					var grads []*Node
@@ -389,11 +385,7 @@ func TestConv2DImplicitMatchesPatches(t *testing.T) {
 		{batch: 2, h: 5, w: 5, cin: 17, kh: 3, kw: 3, cout: 64, stride: 1, padding: Same},  // odd cin: im2col kernel gradient
 	} {
 		t.Run(c.String(), func(t *testing.T) {
-			x := randomTensor(rng, dtypes.Float32, c.batch, c.h, c.w, c.cin)
-			k := randomTensor(rng, dtypes.Float32, c.kh, c.kw, c.cin, c.cout)
-			_, _, oh, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
-			_, _, ow, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
-			r := randomTensor(rng, dtypes.Float32, c.batch, oh, ow, c.cout)
+			x, k, r := convOperands(rng, dtypes.Float32, c)
 			outs := MustNewExec(backend, func(x, k, r *Node) []*Node {
 				if !implicitConv(x, c.cin, c.cout) {
 					exceptions.Panicf("implicitConv(%d, %d) is false", c.cin, c.cout)
@@ -435,11 +427,7 @@ func TestConv2DOneChannelMatchesIm2colBits(t *testing.T) {
 		{batch: 64, h: 24, w: 23, cin: 1, kh: 3, kw: 3, cout: 64, stride: 2, padding: Same},
 	} {
 		t.Run(c.String(), func(t *testing.T) {
-			x := randomTensor(rng, dtypes.Float32, c.batch, c.h, c.w, c.cin)
-			k := randomTensor(rng, dtypes.Float32, c.kh, c.kw, c.cin, c.cout)
-			_, _, oh, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
-			_, _, ow, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
-			r := randomTensor(rng, dtypes.Float32, c.batch, oh, ow, c.cout)
+			x, k, r := convOperands(rng, dtypes.Float32, c)
 			results := make(map[convLowering][]*tensors.Tensor)
 			for _, lowering := range []convLowering{lowerAuto, lowerFast} {
 				func() {
@@ -478,4 +466,13 @@ func bitsOf(v [][][][]float32) []uint32 {
 		}
 	}
 	return bits
+}
+
+// convOperands returns random operands for convolution case c: the input
+// x, the kernel, and r, shaped like the output, to weigh it in a loss.
+func convOperands(rng *rand.Rand, dtype dtypes.DType, c convCase) (x, k, r *tensors.Tensor) {
+	_, _, oh, _ := kerasPadding(c.h, c.kh, c.stride, c.padding)
+	_, _, ow, _ := kerasPadding(c.w, c.kw, c.stride, c.padding)
+	return randomTensor(rng, dtype, c.batch, c.h, c.w, c.cin), randomTensor(rng, dtype, c.kh, c.kw, c.cin, c.cout),
+		randomTensor(rng, dtype, c.batch, oh, ow, c.cout)
 }

@@ -105,9 +105,8 @@ func FerConv2D1(backend *gobackend.Backend, x []float32, batch, h, w int, k []fl
 	}
 	pairs := (pixels + 1) / 2
 	xpp, kp := unsafe.Pointer(&xp[0]), unsafe.Pointer(&k[0])
-	var spare [32]float32 // the second row of a last, unpaired pixel
 	ferParallelFor(backend, pairs, func(start, end int) {
-		spare := spare // each worker its own
+		var spare [32]float32 // the second row of a last, unpaired pixel
 		for u := start; u < end; u++ {
 			p0, p1 := 2*u, 2*u+1
 			x0 := unsafe.Add(xpp, 4*corner(p0))

@@ -114,14 +114,7 @@ func FerConvKernelGrad(backend *gobackend.Backend, x []float32, batch, h, w, cin
 		starts[blocks] = len(list) / 2
 		offsets[t], blockStart[t] = list, starts
 	}
-	parallelFor := func(n int, fn func(start, end int)) {
-		if backend == nil || backend.Workers == nil || !backend.Workers.IsEnabled() {
-			fn(0, n)
-			return
-		}
-		backend.Workers.ParallelFor(n, 1, fn)
-	}
-	parallelFor(taps, func(start, end int) {
+	ferParallelFor(backend, taps, func(start, end int) {
 		for t := start; t < end; t++ {
 			listTap(t)
 		}
@@ -137,7 +130,7 @@ func FerConvKernelGrad(backend *gobackend.Backend, x []float32, batch, h, w, cin
 	}
 	xT := make([]float32, npix*cin)
 	const tr = 16 // x's rows (pixels) per block of the transpose: a line of xT
-	parallelFor((npix+tr-1)/tr, func(start, end int) {
+	ferParallelFor(backend, (npix+tr-1)/tr, func(start, end int) {
 		for rb := start; rb < end; rb++ {
 			r0 := rb * tr
 			n := min(tr, npix-r0)
@@ -171,7 +164,7 @@ func FerConvKernelGrad(backend *gobackend.Backend, x []float32, batch, h, w, cin
 			}
 		}
 	}
-	parallelFor(units, run)
+	ferParallelFor(backend, units, run)
 }
 
 // ferKGrad2x32AVX2Asm computes the sums over the n pixels listed at offsets
