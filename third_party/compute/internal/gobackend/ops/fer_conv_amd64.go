@@ -6,6 +6,8 @@
 package ops
 
 import (
+	"math"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/internal/gobackend"
@@ -82,6 +84,17 @@ func ferConvKernelGradNHWC(node *gobackend.Node, inputs []*gobackend.Buffer) boo
 		return false
 	}
 	cin, cout := in.Dimensions[3], k.Dimensions[3]
+	// The kernels address x (zero-padded, for one channel) and dy with int32
+	// byte offsets: larger operands go to upstream's loop.
+	dil := []int{1, 1}
+	if p.hasKernelDilations {
+		dil = p.kernelDilations
+	}
+	out := node.Shape.Dimensions
+	padded := in.Dimensions[0] * ((k.Dimensions[1]-1)*dil[0] + out[0]) * ((k.Dimensions[2]-1)*dil[1] + out[1])
+	if 4*max(in.Size(), k.Size(), padded) > math.MaxInt32 {
+		return false
+	}
 	return k.Dimensions[0] == in.Dimensions[0] && (matmul.FerConvKernelGradApplies(cin, cout) || matmul.FerConv1Applies(cin, cout))
 }
 
