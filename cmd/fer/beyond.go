@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/fer-thesis/fer/lab"
+)
+
+func init() {
+	register("beyond", "train chapter 9's from-scratch network (fer-vgg, augmented) on FER2013, with TTA and calibration", runBeyond)
+}
+
+func runBeyond(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("beyond", stderr)
+	mode := fs.String("mode", envOr("FER_MODE", "quick"), "quick (2,000 training faces, 1 epoch) or full (all 28,709 faces, 25 epochs)")
+	out := fs.String("out", "", "results folder (default out/beyond-<mode>); an interrupted run resumes from its checkpoint")
+	data := fs.String("data", "", "data directory (default $FER_DATA_DIR)")
+	subset := fs.Int("subset", 0, "train on the first N training faces (0: the mode's default)")
+	epochs := fs.Int("epochs", 0, "epochs, the length of the cosine schedule (0: 25 in full mode, 1 in quick)")
+	seed := fs.Int64("seed", 0, "seed of initialization, dropout, shuffling and augmentation (0: the default, 1)")
+	quiet := fs.Bool("q", false, "no progress output")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *out == "" {
+		*out = "out/beyond-" + *mode
+	}
+	opts := lab.BeyondOptions{DataDir: *data, OutDir: *out, Mode: *mode, TrainSubset: *subset, Epochs: *epochs, Seed: *seed, Progress: stdout}
+	if *quiet {
+		opts.Progress = io.Discard
+	}
+	r, err := lab.Beyond(opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nfer-vgg (%d parameters), %s mode, %d training faces, %d epochs in %.0f s on %s\n", r.Parameters, r.Mode, r.TrainImages, r.Epochs, r.Seconds, r.Backend)
+	fmt.Fprintf(stdout, "TTA %s (selected on PublicTest): PublicTest %.4f, PrivateTest %.4f\n", r.TTA, r.ValAccuracy, r.TestAccuracy)
+	if c := r.Calibration; c != nil {
+		fmt.Fprintf(stdout, "temperature %.3f: PrivateTest ECE %.4f -> %.4f\n", c.T, c.Before.ECE, c.After.ECE)
+	}
+	fmt.Fprintf(stdout, "results in %s/%s.json\n", *out, lab.VGG)
+	return nil
+}

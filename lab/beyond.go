@@ -1,0 +1,290 @@
+package lab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fer-thesis/fer/datasets"
+	"github.com/fer-thesis/fer/fer"
+)
+
+// VGG is the name of the from-scratch model of chapter 9 (fer.FERVGG) in
+// results files.
+const VGG = "vgg"
+
+// BeyondOptions configures Beyond. Zero values give the recorded run's
+// settings in "full" mode and a small subset in "quick" mode.
+type BeyondOptions struct {
+	DataDir string // default datasets.DataDir()
+	OutDir  string // results folder (created); required
+	Mode    string // "quick" or "full"; default fer.RunMode()
+	// TrainSubset, if > 0, trains on the first TrainSubset training faces
+	// (quick mode default 2,000).
+	TrainSubset int
+	// EvalSubset, if > 0, validates and tests on the first EvalSubset faces
+	// of PublicTest and PrivateTest (quick mode default 1,000).
+	EvalSubset int
+	// Epochs of training, the length of the cosine schedule (full mode
+	// default 25, quick mode 1).
+	Epochs int
+	// Seed of initialization, dropout, shuffling and augmentation; 0 takes
+	// fer.DefaultSeed.
+	Seed int64
+	// Progress receives progress lines; nil discards them.
+	Progress io.Writer
+}
+
+// BeyondAugment is the training augmentation of the chapter 9 model: small
+// rotations, zooms and shifts (each face still fills the frame), mirror
+// images, and random erasing of a patch in a quarter of the faces (a hand or
+// hair in front of the face). Pixels are raw 0–255 values.
+var BeyondAugment = fer.Augment{
+	FlipHorizontal:     true,
+	MaxRotationDegrees: 10,
+	ScaleRange:         [2]float64{0.9, 1.1},
+	MaxTranslation:     0.1,
+	Erasing:            &fer.Erasing{P: 0.25, RandomMax: 255},
+}
+
+// BeyondTTAs are the test-time augmentations Beyond compares on PublicTest:
+// none, the mirror image, and the mirror plus 2-pixel shifts (10 views).
+var BeyondTTAs = []struct {
+	Name string
+	TTA  fer.TTA
+}{{"none", fer.TTA{}}, {"flip", fer.TTA{Flip: true}}, {"flip+shift2", fer.TTA{Flip: true, Shift: 2}}}
+
+// Beyond learning rate and weight decay: Adam's default rate and Keras's
+// default AdamW decay.
+const (
+	beyondLR          = 0.001
+	beyondWeightDecay = 0.004
+)
+
+// TTAResult is one test-time augmentation's accuracies.
+type TTAResult struct {
+	Name                      string
+	ValAccuracy, TestAccuracy float64
+}
+
+// BeyondResult is the from-scratch model's row with everything behind it:
+// the ModelResult (accuracies, confusion, calibration of the selected
+// test-time augmentation) plus every augmentation's accuracies.
+type BeyondResult struct {
+	ModelResult
+	Mode        string
+	TrainImages int
+	TestImages  int
+	// TTA is the test-time augmentation selected on PublicTest (the highest
+	// accuracy; the fewest views on a tie); ModelResult's accuracies,
+	// confusion matrix, calibration and logits are with it.
+	TTA  string
+	TTAs []TTAResult
+	// BestValEpoch is the epoch with the highest PublicTest accuracy during
+	// training, for information: the model kept is the last epoch's, where
+	// the cosine schedule ends.
+	BestValEpoch       int
+	BestValAccuracy    float64
+	EvaluationSeconds  float64
+	CheckpointDir      string
+	Parameters         int
+	AugmentDescription string
+}
+
+func (o *BeyondOptions) defaults() error {
+	if o.OutDir == "" {
+		return errors.New("lab: OutDir is required")
+	}
+	if o.DataDir == "" {
+		o.DataDir = datasets.DataDir()
+	}
+	if o.Mode == "" {
+		o.Mode = fer.RunMode()
+	}
+	if o.Mode != "quick" && o.Mode != "full" {
+		return fmt.Errorf("lab: mode %q, want quick or full", o.Mode)
+	}
+	pick := func(v *int, q, f int) {
+		if *v == 0 {
+			if o.Mode == "quick" {
+				*v = q
+			} else {
+				*v = f
+			}
+		}
+	}
+	pick(&o.TrainSubset, 2000, 0)
+	pick(&o.EvalSubset, 1000, 0)
+	pick(&o.Epochs, 1, 25)
+	if o.TrainSubset < 0 || o.EvalSubset < 0 || o.Epochs < 0 {
+		return fmt.Errorf("lab: TrainSubset (%d), EvalSubset (%d) and Epochs (%d) must not be negative", o.TrainSubset, o.EvalSubset, o.Epochs)
+	}
+	if o.Seed == 0 {
+		o.Seed = fer.DefaultSeed
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	return nil
+}
+
+// Beyond trains chapter 9's from-scratch network (fer.FERVGG) on FER2013's
+// Training split with BeyondAugment, AdamW and a cosine learning-rate
+// schedule, keeps its last epoch, picks a test-time augmentation on
+// PublicTest, reports it once on PrivateTest, and calibrates it by
+// temperature scaling fitted on PublicTest. It writes OutDir/vgg.json (a
+// BeyondResult), the logits as CSV (log of the averaged probabilities:
+// label,z_0,…,z_6) and a checkpoint after every epoch in
+// OutDir/checkpoints/vgg, from which an interrupted run resumes; a finished
+// run is evaluated again from its checkpoint without training.
+func Beyond(opts BeyondOptions) (*BeyondResult, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	data, err := datasets.LoadFER2013Dir(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	train := headOf(data.Training, opts.TrainSubset)
+	valSet, testSet := headOf(data.PublicTest, opts.EvalSubset), headOf(data.PrivateTest, opts.EvalSubset)
+	fmt.Fprintf(opts.Progress, "FER2013: training on %d faces, validating on %d, testing on %d (mode %s)\n",
+		train.Len(), valSet.Len(), testSet.Len(), opts.Mode)
+
+	m := fer.FERVGG().WithSeed(opts.Seed)
+	if err := m.Compile(fer.AdamW(beyondLR, beyondWeightDecay), fer.SparseCategoricalCrossEntropy); err != nil {
+		return nil, err
+	}
+	_, choice, err := fer.Backend()
+	if err != nil {
+		return nil, err
+	}
+	trainData, val, test := fer.FromImageSet(train), fer.FromImageSet(valSet), fer.FromImageSet(testSet)
+	aug := BeyondAugment
+	ckpt := filepath.Join(opts.OutDir, "checkpoints", VGG)
+	warmup := min(2, opts.Epochs-1)
+	fmt.Fprintf(opts.Progress, "%s: fer-vgg, %d epochs, batch 32, AdamW(%g, weight decay %g), cosine schedule (warm-up %d), on %s\n",
+		VGG, opts.Epochs, beyondLR, beyondWeightDecay, warmup, choice.Config)
+	h, err := m.Fit(trainData, fer.FitOptions{Epochs: opts.Epochs, BatchSize: 32, Validation: &val, CheckpointDir: ckpt,
+		Progress: opts.Progress, Augment: &aug, CosineDecay: &fer.CosineDecay{WarmupEpochs: max(warmup, 0)}})
+	if err != nil {
+		return nil, err
+	}
+	secs := 0.0
+	for _, s := range h.Seconds {
+		secs += s
+	}
+	total, _, _ := m.CountParams()
+	r := &BeyondResult{
+		ModelResult: ModelResult{Model: VGG, Technique: "From-scratch VGG-style network (fer-vgg), augmented, AdamW + cosine",
+			Settings: fmt.Sprintf("fer-vgg, %d epochs, batch 32, AdamW(%g, wd %g), cosine (warm-up %d), augmentation, %d training faces%s",
+				opts.Epochs, beyondLR, beyondWeightDecay, max(warmup, 0), train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset})),
+			Backend: choice.Config, ThesisAccuracy: Thesis[CNN], Seed: opts.Seed, Seconds: secs, Epochs: h.Len(),
+			PlannedEpochs: opts.Epochs, History: &h},
+		Mode: opts.Mode, TrainImages: train.Len(), TestImages: testSet.Len(), CheckpointDir: ckpt, Parameters: total,
+		AugmentDescription: "flip, rotation ±10°, zoom 0.9–1.1, shift ±10%, random erasing p=0.25 (reflect fill)",
+	}
+	for i := range h.Len() {
+		if e := h.At(i); e.ValAccuracy > r.BestValAccuracy {
+			r.BestValEpoch, r.BestValAccuracy = e.Epoch, e.ValAccuracy
+		}
+	}
+	if h.Len() < opts.Epochs {
+		return nil, fmt.Errorf("lab: %s trained %d of %d epochs", VGG, h.Len(), opts.Epochs)
+	}
+
+	t0 := time.Now()
+	best, bestVal := -1, -1.0
+	logits := make([][2][][]float64, len(BeyondTTAs))
+	for i, t := range BeyondTTAs {
+		for j, d := range []fer.Data{val, test} {
+			p, err := m.PredictTTA(d, t.TTA)
+			if err != nil {
+				return nil, fmt.Errorf("lab: %s, TTA %s: %w", VGG, t.Name, err)
+			}
+			logits[i][j] = logProbs(p)
+		}
+		tr := TTAResult{Name: t.Name, ValAccuracy: argmaxAccuracy(logits[i][0], valSet.IntLabels()),
+			TestAccuracy: argmaxAccuracy(logits[i][1], testSet.IntLabels())}
+		r.TTAs = append(r.TTAs, tr)
+		fmt.Fprintf(opts.Progress, "%s: TTA %-12s PublicTest %.4f  PrivateTest %.4f\n", VGG, t.Name, tr.ValAccuracy, tr.TestAccuracy)
+		if tr.ValAccuracy > bestVal {
+			best, bestVal = i, tr.ValAccuracy
+		}
+	}
+	r.TTA = BeyondTTAs[best].Name
+	fmt.Fprintf(opts.Progress, "%s: TTA selected on PublicTest: %s\n", VGG, r.TTA)
+	if err := finish(&r.ModelResult, logits[best][0], valSet.IntLabels(), logits[best][1], testSet.IntLabels(), true,
+		FER2013Options{OutDir: opts.OutDir, Progress: opts.Progress}); err != nil {
+		return nil, err
+	}
+	r.EvaluationSeconds = time.Since(t0).Seconds()
+	return r, writeJSON(filepath.Join(opts.OutDir, VGG+".json"), r)
+}
+
+// headOf returns the first n examples of s (all of them when n ≤ 0).
+func headOf(s *datasets.ImageSet, n int) *datasets.ImageSet {
+	if n <= 0 || n >= s.Len() {
+		return s
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return s.Subset(idx)
+}
+
+// logProbs returns log p for each row: logits whose softmax is p, which
+// temperature scaling and fer calibrate take.
+func logProbs(p [][]float32) [][]float64 {
+	out := make([][]float64, len(p))
+	for i, row := range p {
+		out[i] = make([]float64, len(row))
+		for k, v := range row {
+			out[i][k] = math.Log(max(float64(v), 1e-30))
+		}
+	}
+	return out
+}
+
+// argmaxAccuracy is the fraction of rows whose largest entry is at the label.
+func argmaxAccuracy(rows [][]float64, labels []int) float64 {
+	hit := 0
+	for i, z := range rows {
+		k := 0
+		for j := range z {
+			if z[j] > z[k] {
+				k = j
+			}
+		}
+		if k == labels[i] {
+			hit++
+		}
+	}
+	return float64(hit) / float64(len(rows))
+}
+
+// LoadBeyondResult reads OutDir/vgg.json written by Beyond.
+func LoadBeyondResult(outDir string) (*BeyondResult, error) {
+	path := filepath.Join(outDir, VGG+".json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no chapter 9 model in %s (run: go run ./cmd/fer beyond --out %s): %w", outDir, outDir, err)
+		}
+		return nil, err
+	}
+	var r BeyondResult
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
