@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best dot-imported.
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -285,4 +286,71 @@ func BenchmarkReLUMaxPool(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestFERVGGMatchesReferenceOps checks chapter 9's fer-vgg, the one model
+// whose shapes no other test builds (two convolutions per block, 2×2 pools
+// on 32–256 channels), in float32 with every fast path of the pure-Go
+// backend (implicit convolutions and kernel gradients, the single-channel
+// first layer, the patched max-pool, ReLU after the pool) against the same
+// model on GoMLX's own Convolve and graph ops: logits and the gradients of
+// all weights, in inference mode (no dropout).
+func TestFERVGGMatchesReferenceOps(t *testing.T) {
+	needBackend(t)
+	m := FERVGG()
+	if err := m.ensureBackend(); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(29, 30))
+	x := tensors.FromShape(shapes.Make(dtypes.Float32, 2, 48, 48, 1))
+	tensors.MutableFlatData(x, func(v []float32) {
+		for i := range v {
+			v[i] = float32(rng.IntN(256)) + rng.Float32()
+		}
+	})
+	results := make(map[bool][]*tensors.Tensor)
+	defer func(saved convLowering) { convLoweringOverride = saved }(convLoweringOverride)
+	for _, fast := range []bool{false, true} {
+		convLoweringOverride = lowerNative
+		if fast {
+			convLoweringOverride = lowerAuto
+		}
+		e, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, x *Node) []*Node {
+			return withFastOps(fast, func() []*Node {
+				y := m.ModelFn()(scope, x)
+				loss := ReduceAllSum(Mul(y, y))
+				var wrt []*Node
+				for v := range m.store.IterVariables() {
+					if v.Trainable && v.InUseByGraph(x.Graph()) {
+						wrt = append(wrt, v.NodeValue(x.Graph()))
+					}
+				}
+				return append([]*Node{y}, Gradient(loss, wrt...)...)
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if results[fast], err = e.Call(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Logits, then 7 convolutions' and 7 BatchNorms' 2 weights each, and
+	// the 2 dense layers'.
+	if n := len(results[true]); n != 1+2*7+2*7+2*2 {
+		t.Fatalf("got %d outputs, want logits and 32 gradients", n)
+	}
+	identical := 0
+	for i := range results[true] {
+		assertClose(t, fmt.Sprintf("output %d", i), flat64(results[true][i]), flat64(results[false][i]), 1e-4)
+		if slices.Equal(flat64(results[true][i]), flat64(results[false][i])) {
+			identical++
+		}
+	}
+	// The two lowerings sum in different orders: outputs that agree to the
+	// bit everywhere would mean both sides took the same path.
+	if identical == len(results[true]) {
+		t.Errorf("all %d outputs identical: the fast paths were not taken", identical)
+	}
+	t.Logf("%d of %d outputs bit-identical", identical, len(results[true]))
 }
