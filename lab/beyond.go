@@ -26,13 +26,13 @@ type BeyondOptions struct {
 	OutDir  string // results folder (created); required
 	Mode    string // "quick" or "full"; default fer.RunMode()
 	// TrainSubset, if > 0, trains on the first TrainSubset training faces
-	// (quick mode default 2,000).
+	// (quick mode default 1,500).
 	TrainSubset int
 	// EvalSubset, if > 0, validates and tests on the first EvalSubset faces
 	// of PublicTest and PrivateTest (quick mode default 1,000).
 	EvalSubset int
 	// Epochs of training, the length of the cosine schedule (full mode
-	// default 25, quick mode 1).
+	// default 25, quick mode 2).
 	Epochs int
 	// Seed of initialization, dropout, shuffling and augmentation; 0 takes
 	// fer.DefaultSeed.
@@ -119,9 +119,9 @@ func (o *BeyondOptions) defaults() error {
 			}
 		}
 	}
-	pick(&o.TrainSubset, 2000, 0)
+	pick(&o.TrainSubset, 1500, 0)
 	pick(&o.EvalSubset, 1000, 0)
-	pick(&o.Epochs, 1, 25)
+	pick(&o.Epochs, 2, 25)
 	if o.TrainSubset < 0 || o.EvalSubset < 0 || o.Epochs < 0 {
 		return fmt.Errorf("lab: TrainSubset (%d), EvalSubset (%d) and Epochs (%d) must not be negative", o.TrainSubset, o.EvalSubset, o.Epochs)
 	}

@@ -13,11 +13,11 @@ func init() {
 
 func runBeyond(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("beyond", stderr)
-	mode := fs.String("mode", envOr("FER_MODE", "quick"), "quick (2,000 training faces, 1 epoch) or full (all 28,709 faces, 25 epochs)")
+	mode := fs.String("mode", envOr("FER_MODE", "quick"), "quick (1,500 training faces, 2 epochs) or full (all 28,709 faces, 25 epochs)")
 	out := fs.String("out", "", "results folder (default out/beyond-<mode>); an interrupted run resumes from its checkpoint")
 	data := fs.String("data", "", "data directory (default $FER_DATA_DIR)")
 	subset := fs.Int("subset", 0, "train on the first N training faces (0: the mode's default)")
-	epochs := fs.Int("epochs", 0, "epochs, the length of the cosine schedule (0: 25 in full mode, 1 in quick)")
+	epochs := fs.Int("epochs", 0, "epochs, the length of the cosine schedule (0: 25 in full mode, 2 in quick)")
 	seed := fs.Int64("seed", 0, "seed of initialization, dropout, shuffling and augmentation (0: the default, 1)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
