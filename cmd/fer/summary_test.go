@@ -31,8 +31,8 @@ func TestSummaryTotals(t *testing.T) {
 
 func TestSummaryListAndErrors(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"summary", "--list"}, &stdout, &stderr); code != 0 || strings.Count(stdout.String(), "\n") != 7 ||
-		!strings.Contains(stdout.String(), "fer-cnn ") {
+	if code := run([]string{"summary", "--list"}, &stdout, &stderr); code != 0 || strings.Count(stdout.String(), "\n") != 8 ||
+		!strings.Contains(stdout.String(), "fer-cnn ") || !strings.Contains(stdout.String(), "fer-vgg ") {
 		t.Errorf("fer summary --list: exit %d, output:\n%s", code, stdout.String())
 	}
 	for _, c := range []struct {
