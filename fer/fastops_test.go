@@ -115,6 +115,34 @@ func TestReLUCommutesWithMaxPool(t *testing.T) {
 	}
 }
 
+// logitsAndGradients runs model m on x, with fastops.go's lowerings on or
+// off, and returns its logits and the gradients of sum(logits²) with respect
+// to every trainable weight, in the store's order.
+func logitsAndGradients(t *testing.T, m *Model, x *tensors.Tensor, fast bool) []*tensors.Tensor {
+	t.Helper()
+	e, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, x *Node) []*Node {
+		return withFastOps(fast, func() []*Node {
+			y := m.ModelFn()(scope, x)
+			loss := ReduceAllSum(Mul(y, y))
+			var wrt []*Node
+			for v := range m.store.IterVariables() {
+				if v.Trainable && v.InUseByGraph(x.Graph()) {
+					wrt = append(wrt, v.NodeValue(x.Graph()))
+				}
+			}
+			return append([]*Node{y}, Gradient(loss, wrt...)...)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Call(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestModelReLUAfterPool checks a model whose Conv2D(relu) → MaxPool2D pairs
 // are built with the ReLU after the pool (reluCommutesWithNext) against the
 // same model built with GoMLX's graphs (Max-based ReLU, pool.go's Max chain):
@@ -132,25 +160,7 @@ func TestModelReLUAfterPool(t *testing.T) {
 	x := randomTensor(rng, dtypes.Float64, 4, 9, 9, 2)
 	results := make(map[bool][]*tensors.Tensor)
 	for _, on := range []bool{false, true} {
-		e, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, x *Node) []*Node {
-			return withFastOps(on, func() []*Node {
-				y := m.ModelFn()(scope, x)
-				loss := ReduceAllSum(Mul(y, y))
-				var wrt []*Node
-				for v := range m.store.IterVariables() {
-					if v.Trainable && v.InUseByGraph(x.Graph()) {
-						wrt = append(wrt, v.NodeValue(x.Graph()))
-					}
-				}
-				return append([]*Node{y}, Gradient(loss, wrt...)...)
-			})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if results[on], err = e.Call(x); err != nil {
-			t.Fatal(err)
-		}
+		results[on] = logitsAndGradients(t, m, x, on)
 	}
 	if len(results[true]) != 7 {
 		t.Fatalf("got %d outputs, want logits and 6 gradients", len(results[true]))
@@ -315,25 +325,7 @@ func TestFERVGGMatchesReferenceOps(t *testing.T) {
 		if fast {
 			convLoweringOverride = lowerAuto
 		}
-		e, err := model.NewExec(m.backend, m.store, func(scope *model.Scope, x *Node) []*Node {
-			return withFastOps(fast, func() []*Node {
-				y := m.ModelFn()(scope, x)
-				loss := ReduceAllSum(Mul(y, y))
-				var wrt []*Node
-				for v := range m.store.IterVariables() {
-					if v.Trainable && v.InUseByGraph(x.Graph()) {
-						wrt = append(wrt, v.NodeValue(x.Graph()))
-					}
-				}
-				return append([]*Node{y}, Gradient(loss, wrt...)...)
-			})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if results[fast], err = e.Call(x); err != nil {
-			t.Fatal(err)
-		}
+		results[fast] = logitsAndGradients(t, m, x, fast)
 	}
 	// Logits, then 7 convolutions' and 7 BatchNorms' 2 weights each, and
 	// the 2 dense layers'.

@@ -255,16 +255,24 @@ func logProbs(p [][]float32) [][]float64 {
 	return out
 }
 
+// argmaxRows returns the index of each row's largest entry (the first one
+// on a tie).
+func argmaxRows(rows [][]float64) []int {
+	out := make([]int, len(rows))
+	for i, z := range rows {
+		for k := range z {
+			if z[k] > z[out[i]] {
+				out[i] = k
+			}
+		}
+	}
+	return out
+}
+
 // argmaxAccuracy is the fraction of rows whose largest entry is at the label.
 func argmaxAccuracy(rows [][]float64, labels []int) float64 {
 	hit := 0
-	for i, z := range rows {
-		k := 0
-		for j := range z {
-			if z[j] > z[k] {
-				k = j
-			}
-		}
+	for i, k := range argmaxRows(rows) {
 		if k == labels[i] {
 			hit++
 		}

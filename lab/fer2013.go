@@ -193,18 +193,8 @@ func FER2013(opts FER2013Options) (*FER2013Results, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
-	head := func(s *datasets.ImageSet, n int) *datasets.ImageSet {
-		if n <= 0 || n >= s.Len() {
-			return s
-		}
-		idx := make([]int, n)
-		for i := range idx {
-			idx[i] = i
-		}
-		return s.Subset(idx)
-	}
-	train := head(data.Training, opts.TrainSubset)
-	data = &datasets.FER2013{Training: data.Training, PublicTest: head(data.PublicTest, opts.EvalSubset), PrivateTest: head(data.PrivateTest, opts.EvalSubset)}
+	train := headOf(data.Training, opts.TrainSubset)
+	data = &datasets.FER2013{Training: data.Training, PublicTest: headOf(data.PublicTest, opts.EvalSubset), PrivateTest: headOf(data.PrivateTest, opts.EvalSubset)}
 	fmt.Fprintf(opts.Progress, "FER2013 loaded in %s: training on %d faces, validating on %d, testing on %d (mode %s)\n",
 		time.Since(start).Round(time.Millisecond), train.Len(), data.PublicTest.Len(), data.PrivateTest.Len(), opts.Mode)
 	res := &FER2013Results{Mode: opts.Mode, TrainImages: train.Len(), TestImages: data.PrivateTest.Len()}
@@ -468,24 +458,13 @@ func finish(r *ModelResult, valLogits [][]float64, yval []int, testLogits [][]fl
 			return err
 		}
 	}
-	argmaxAll := func(rows [][]float64) []int {
-		out := make([]int, len(rows))
-		for i, z := range rows {
-			for k := range z {
-				if z[k] > z[out[i]] {
-					out[i] = k
-				}
-			}
-		}
-		return out
-	}
 	var err error
-	r.Confusion, err = fer.NewConfusionMatrix(yte, argmaxAll(testLogits), len(datasets.EmotionNames))
+	r.Confusion, err = fer.NewConfusionMatrix(yte, argmaxRows(testLogits), len(datasets.EmotionNames))
 	if err != nil {
 		return err
 	}
 	r.TestAccuracy = r.Confusion.Accuracy()
-	vc, err := fer.NewConfusionMatrix(yval, argmaxAll(valLogits), len(datasets.EmotionNames))
+	vc, err := fer.NewConfusionMatrix(yval, argmaxRows(valLogits), len(datasets.EmotionNames))
 	if err != nil {
 		return err
 	}
