@@ -20,10 +20,19 @@ import (
 // with t capped at 1 (epochs after Epochs stay at Alpha·base). The rate
 // depends only on the epoch, so a resumed run follows the same schedule.
 // The learning rate is constant within an epoch.
+//
+// Start > 0 makes it a warm restart (SGDR, Loshchilov & Hutter 2017) of a
+// model that has already trained Start epochs: e above counts from the
+// first epoch after Start (epoch Start+1 is e = 1), and the decay ends at
+// the run's last epoch.
 type CosineDecay struct {
-	// Epochs is the epoch at which the decay ends; 0 means the last epoch of
-	// the Fit call (FitOptions.Epochs with a CheckpointDir).
+	// Epochs is the epoch at which the decay ends, counted over the model's
+	// whole training; 0 means the last epoch of the Fit call
+	// (FitOptions.Epochs with a CheckpointDir).
 	Epochs int
+	// Start is the number of epochs trained before this schedule begins (a
+	// warm restart); 0 for a schedule from the first epoch.
+	Start int
 	// WarmupEpochs ramp the rate linearly up to base: epoch 1 uses
 	// base/WarmupEpochs.
 	WarmupEpochs int
@@ -37,6 +46,7 @@ func (c *CosineDecay) factor(epoch, end int) float64 {
 	if c.Epochs > 0 {
 		end = c.Epochs
 	}
+	epoch, end = epoch-c.Start, end-c.Start
 	if epoch <= c.WarmupEpochs {
 		return float64(epoch) / float64(c.WarmupEpochs)
 	}
@@ -52,11 +62,11 @@ func (c *CosineDecay) validate() error {
 	if c == nil {
 		return nil
 	}
-	if c.Epochs < 0 || c.WarmupEpochs < 0 {
-		return fmt.Errorf("CosineDecay: Epochs and WarmupEpochs must not be negative, got %d and %d", c.Epochs, c.WarmupEpochs)
+	if c.Epochs < 0 || c.WarmupEpochs < 0 || c.Start < 0 {
+		return fmt.Errorf("CosineDecay: Epochs (%d), WarmupEpochs (%d) and Start (%d) must not be negative", c.Epochs, c.WarmupEpochs, c.Start)
 	}
-	if c.Epochs > 0 && c.WarmupEpochs >= c.Epochs {
-		return fmt.Errorf("CosineDecay: WarmupEpochs (%d) must be fewer than Epochs (%d)", c.WarmupEpochs, c.Epochs)
+	if c.Epochs > 0 && c.Start+c.WarmupEpochs >= c.Epochs {
+		return fmt.Errorf("CosineDecay: Start (%d) + WarmupEpochs (%d) must be fewer than Epochs (%d)", c.Start, c.WarmupEpochs, c.Epochs)
 	}
 	if !(c.Alpha >= 0 && c.Alpha <= 1) {
 		return fmt.Errorf("CosineDecay: Alpha must be in [0, 1], got %g", c.Alpha)

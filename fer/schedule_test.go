@@ -25,6 +25,20 @@ func TestScheduleCosine(t *testing.T) {
 	if got := (&CosineDecay{Epochs: 3}).factor(2, 100); !near(got, 0.75) {
 		t.Errorf("Epochs 3, epoch 2: %v, want 0.75", got)
 	}
+	// A warm restart after 10 epochs follows the same curve from epoch 11,
+	// ending at the run's end (16).
+	r := &CosineDecay{WarmupEpochs: 2, Alpha: 0.1, Start: 10}
+	for e := 11; e <= 18; e++ {
+		if got := r.factor(e, 16); !near(got, want[e-11]) {
+			t.Errorf("restart, epoch %d: factor %v, want %v", e, got, want[e-11])
+		}
+	}
+	if err := (&CosineDecay{Start: 10, WarmupEpochs: 2, Epochs: 12}).validate(); err == nil {
+		t.Error("Start 10 + warm-up 2 ≥ Epochs 12 validated")
+	}
+	if err := (&CosineDecay{Start: -1}).validate(); err == nil {
+		t.Error("Start -1 validated")
+	}
 	if got := epochLearningRate(0.01, c, &plateauState{Scale: 0.5}, 5, 6); !near(got, 0.01*0.55*0.5) {
 		t.Errorf("cosine × plateau: %v", got)
 	}

@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/fer-thesis/fer/datasets"
@@ -37,6 +39,12 @@ type BeyondOptions struct {
 	// Seed of initialization, dropout, shuffling and augmentation; 0 takes
 	// fer.DefaultSeed.
 	Seed int64
+	// ContinueFrom, if set, is the results folder of a finished Beyond run
+	// (same mode and subsets): this run starts from its last checkpoint
+	// (weights, optimizer state, history) and trains Epochs more epochs
+	// under a new cosine cycle, a warm restart (SGDR). Its history, epochs
+	// and wall time are the whole chain's. OutDir must be another folder.
+	ContinueFrom string
 	// Progress receives progress lines; nil discards them.
 	Progress io.Writer
 }
@@ -86,6 +94,13 @@ type BeyondResult struct {
 	// confusion matrix, calibration and logits are with it.
 	TTA  string
 	TTAs []TTAResult
+	// Cycles are the lengths in epochs of the cosine cycles trained, in
+	// order: one for a single run, one more for each warm restart
+	// (BeyondOptions.ContinueFrom).
+	Cycles []int
+	// ContinuedFrom is the results folder of the run this one restarted
+	// from, if any.
+	ContinuedFrom string
 	// BestValEpoch is the epoch with the highest PublicTest accuracy during
 	// training, for information: the model kept is the last epoch's, where
 	// the cosine schedule ends.
@@ -163,18 +178,31 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	if err := m.Compile(fer.AdamW(beyondLR, beyondWeightDecay), fer.SparseCategoricalCrossEntropy); err != nil {
 		return nil, err
 	}
+	ckpt := filepath.Join(opts.OutDir, "checkpoints", VGG)
+	// A warm restart starts where the earlier run ended.
+	prior, cycles := 0, []int(nil)
+	if opts.ContinueFrom != "" {
+		if prior, cycles, err = continueFrom(m, opts, ckpt, train.Len(), testSet.Len()); err != nil {
+			return nil, err
+		}
+	}
+	cycles = append(cycles, opts.Epochs)
 	_, choice, err := fer.Backend()
 	if err != nil {
 		return nil, err
 	}
 	trainData, val, test := fer.FromImageSet(train), fer.FromImageSet(valSet), fer.FromImageSet(testSet)
 	aug := BeyondAugment
-	ckpt := filepath.Join(opts.OutDir, "checkpoints", VGG)
 	warmup := min(2, opts.Epochs-1)
-	fmt.Fprintf(opts.Progress, "%s: fer-vgg, %d epochs, batch 32, AdamW(%g, weight decay %g), cosine schedule (warm-up %d), on %s\n",
-		VGG, opts.Epochs, beyondLR, beyondWeightDecay, warmup, choice.Config)
-	h, err := m.Fit(trainData, fer.FitOptions{Epochs: opts.Epochs, BatchSize: 32, Validation: &val, CheckpointDir: ckpt,
-		Progress: opts.Progress, Augment: &aug, CosineDecay: &fer.CosineDecay{WarmupEpochs: max(warmup, 0)}})
+	restart := ""
+	if prior > 0 {
+		restart = fmt.Sprintf(", a warm restart after %d epochs of %s", prior, opts.ContinueFrom)
+	}
+	fmt.Fprintf(opts.Progress, "%s: fer-vgg, %d epochs, batch 32, AdamW(%g, weight decay %g), cosine schedule (warm-up %d)%s, on %s\n",
+		VGG, opts.Epochs, beyondLR, beyondWeightDecay, warmup, restart, choice.Config)
+	total := prior + opts.Epochs
+	h, err := m.Fit(trainData, fer.FitOptions{Epochs: total, BatchSize: 32, Validation: &val, CheckpointDir: ckpt,
+		Progress: opts.Progress, Augment: &aug, CosineDecay: &fer.CosineDecay{WarmupEpochs: max(warmup, 0), Start: prior}})
 	if err != nil {
 		return nil, err
 	}
@@ -182,14 +210,19 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	for _, s := range h.Seconds {
 		secs += s
 	}
-	total, _, _ := m.CountParams()
+	params, _, _ := m.CountParams()
+	settings := fmt.Sprintf("fer-vgg, %d epochs, batch 32, AdamW(%g, wd %g), cosine (warm-up %d), augmentation, %d training faces%s",
+		opts.Epochs, beyondLR, beyondWeightDecay, max(warmup, 0), train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset}))
+	if prior > 0 {
+		settings = fmt.Sprintf("fer-vgg, %s, batch 32, AdamW(%g, wd %g), cosine cycles with warm restarts (warm-up %d), augmentation, %d training faces%s",
+			cycleNote(cycles), beyondLR, beyondWeightDecay, max(warmup, 0), train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset}))
+	}
 	r := &BeyondResult{
 		ModelResult: ModelResult{Model: VGG, Technique: "From-scratch VGG-style network (fer-vgg), augmented, AdamW + cosine",
-			Settings: fmt.Sprintf("fer-vgg, %d epochs, batch 32, AdamW(%g, wd %g), cosine (warm-up %d), augmentation, %d training faces%s",
-				opts.Epochs, beyondLR, beyondWeightDecay, max(warmup, 0), train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset})),
-			Backend: choice.Config, ThesisAccuracy: Thesis[CNN], Seed: opts.Seed, Seconds: secs, Epochs: h.Len(),
-			PlannedEpochs: opts.Epochs, History: &h},
-		Mode: opts.Mode, TrainImages: train.Len(), TestImages: testSet.Len(), CheckpointDir: ckpt, Parameters: total,
+			Settings: settings, Backend: choice.Config, ThesisAccuracy: Thesis[CNN], Seed: opts.Seed, Seconds: secs, Epochs: h.Len(),
+			PlannedEpochs: total, History: &h},
+		Mode: opts.Mode, TrainImages: train.Len(), TestImages: testSet.Len(), CheckpointDir: ckpt, Parameters: params,
+		Cycles: cycles, ContinuedFrom: opts.ContinueFrom,
 		AugmentDescription: "flip, rotation ±10°, zoom 0.9–1.1, shift ±10%, random erasing p=0.25 (reflect fill)",
 	}
 	for i := range h.Len() {
@@ -197,8 +230,8 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 			r.BestValEpoch, r.BestValAccuracy = e.Epoch, e.ValAccuracy
 		}
 	}
-	if h.Len() < opts.Epochs {
-		return nil, fmt.Errorf("lab: %s trained %d of %d epochs", VGG, h.Len(), opts.Epochs)
+	if h.Len() < total {
+		return nil, fmt.Errorf("lab: %s trained %d of %d epochs", VGG, h.Len(), total)
 	}
 
 	t0 := time.Now()
@@ -228,6 +261,64 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	}
 	r.EvaluationSeconds = time.Since(t0).Seconds()
 	return r, writeJSON(filepath.Join(opts.OutDir, VGG+".json"), r)
+}
+
+// continueFrom prepares a warm restart from the finished Beyond run in
+// opts.ContinueFrom: it checks that run against this one, loads its last
+// checkpoint into m unless this run (checkpoint folder ckpt) has already
+// begun, and returns the epochs that run trained and its cycles.
+func continueFrom(m *fer.Model, opts BeyondOptions, ckpt string, trainN, testN int) (prior int, cycles []int, err error) {
+	from := opts.ContinueFrom
+	if a, b := filepath.Clean(from), filepath.Clean(opts.OutDir); a == b {
+		return 0, nil, fmt.Errorf("lab: ContinueFrom and OutDir are the same folder (%s): a warm restart writes a new run", a)
+	}
+	p, err := LoadBeyondResult(from)
+	if err != nil {
+		return 0, nil, fmt.Errorf("lab: ContinueFrom: %w", err)
+	}
+	if p.Mode != opts.Mode || p.TrainImages != trainN || p.TestImages != testN || p.Seed != opts.Seed {
+		desc := func(mode string, train, test int, seed int64) string {
+			return fmt.Sprintf("mode %s, %d training faces, %d test faces, seed %d", mode, train, test, seed)
+		}
+		return 0, nil, fmt.Errorf("lab: ContinueFrom %s: that run used %s; this one %s: a warm restart continues the same data and seed",
+			from, desc(p.Mode, p.TrainImages, p.TestImages, p.Seed), desc(opts.Mode, trainN, testN, opts.Seed))
+	}
+	if !p.Complete() {
+		return 0, nil, fmt.Errorf("lab: ContinueFrom %s: that run trained %d of %d epochs; finish it first", from, p.Epochs, p.PlannedEpochs)
+	}
+	dir := filepath.Join(from, "checkpoints", VGG)
+	_, epoch, err := fer.LatestCheckpoint(dir)
+	if err != nil {
+		return 0, nil, fmt.Errorf("lab: ContinueFrom: %w", err)
+	}
+	if epoch != p.Epochs {
+		return 0, nil, fmt.Errorf("lab: ContinueFrom %s: its newest checkpoint is of epoch %d, its results of epoch %d", from, epoch, p.Epochs)
+	}
+	cycles = slices.Clone(p.Cycles)
+	if len(cycles) == 0 {
+		cycles = []int{p.Epochs}
+	}
+	if _, own, err := fer.LatestCheckpoint(ckpt); err != nil {
+		return 0, nil, fmt.Errorf("lab: %w", err)
+	} else if own > 0 {
+		return p.Epochs, cycles, nil // resumed by Fit from ckpt
+	}
+	if err := m.LoadCheckpoint(dir); err != nil {
+		return 0, nil, fmt.Errorf("lab: ContinueFrom: %w", err)
+	}
+	return p.Epochs, cycles, nil
+}
+
+// cycleNote describes cosine cycles, e.g. "25 + 20 epochs".
+func cycleNote(cycles []int) string {
+	s := ""
+	for i, c := range cycles {
+		if i > 0 {
+			s += " + "
+		}
+		s += strconv.Itoa(c)
+	}
+	return s + " epochs"
 }
 
 // headOf returns the first n examples of s (all of them when n ≤ 0).

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,5 +99,73 @@ func TestBeyondBadOptions(t *testing.T) {
 	}
 	if _, err := LoadBeyondResult(t.TempDir()); err == nil || !strings.Contains(err.Error(), "fer beyond") {
 		t.Errorf("LoadBeyondResult of an empty folder: %v", err)
+	}
+}
+
+// A warm restart (BeyondOptions.ContinueFrom) starts from the earlier run's
+// weights, trains the new cycle only, counts the whole chain, and is
+// re-evaluated from its own checkpoint when re-run.
+func TestBeyondWarmRestart(t *testing.T) {
+	dataDir := findData(t)
+	first, second := t.TempDir(), t.TempDir()
+	var log bytes.Buffer
+	opts := BeyondOptions{DataDir: dataDir, OutDir: first, Mode: "quick", TrainSubset: 96, EvalSubset: 64, Epochs: 1, Progress: &log}
+	r1, err := Beyond(opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	log.Reset()
+	cont := opts
+	cont.OutDir, cont.ContinueFrom, cont.Epochs = second, first, 2
+	r2, err := Beyond(cont)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if strings.Contains(log.String(), "Epoch 1/3") || !strings.Contains(log.String(), "Epoch 2/3") {
+		t.Errorf("the restart should train epochs 2 and 3 only:\n%s", log.String())
+	}
+	h := r2.History
+	if r2.Epochs != 3 || r2.PlannedEpochs != 3 || h.Len() != 3 || !slices.Equal(r2.Cycles, []int{1, 2}) || r2.ContinuedFrom != first {
+		t.Fatalf("restart: epochs %d/%d, history %d, cycles %v, from %q", r2.Epochs, r2.PlannedEpochs, h.Len(), r2.Cycles, r2.ContinuedFrom)
+	}
+	// The first epoch is the earlier run's, restored, not retrained.
+	if e, e1 := h.At(0), r1.History.At(0); e.Loss != e1.Loss || e.ValAccuracy != e1.ValAccuracy {
+		t.Errorf("epoch 1 of the chain %+v, of the first run %+v", e, e1)
+	}
+	// The new cycle's warm-up is min(2, 2-1) = 1 epoch, at the full rate.
+	if lr := h.At(1).LearningRate; math.Abs(lr-beyondLR) > 1e-12 {
+		t.Errorf("epoch 2 (first of the restart): rate %g, want %g", lr, beyondLR)
+	}
+	if !strings.Contains(r2.Settings, "1 + 2 epochs") {
+		t.Errorf("settings %q do not name the cycles", r2.Settings)
+	}
+	if r2.Seconds <= r1.Seconds {
+		t.Errorf("chain seconds %.1f not above the first run's %.1f", r2.Seconds, r1.Seconds)
+	}
+
+	log.Reset()
+	again, err := Beyond(cont)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if strings.Contains(log.String(), "Epoch ") || again.TestAccuracy != r2.TestAccuracy || !slices.Equal(again.Cycles, r2.Cycles) {
+		t.Errorf("re-run of the finished restart: PrivateTest %.4f (was %.4f), cycles %v; log:\n%s", again.TestAccuracy, r2.TestAccuracy, again.Cycles, log.String())
+	}
+
+	// Chains must match and the earlier run must be finished and elsewhere.
+	for _, c := range []struct {
+		edit func(o *BeyondOptions)
+		want string
+	}{
+		{func(o *BeyondOptions) { o.OutDir = first }, "same folder"},
+		{func(o *BeyondOptions) { o.TrainSubset = 64 }, "64 training faces"},
+		{func(o *BeyondOptions) { o.ContinueFrom = t.TempDir() }, "no chapter 9 model"},
+	} {
+		o := cont
+		o.OutDir = t.TempDir()
+		c.edit(&o)
+		if _, err := Beyond(o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want one containing %q", err, c.want)
+		}
 	}
 }

@@ -19,6 +19,7 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 	subset := fs.Int("subset", 0, "train on the first N training faces (0: the mode's default)")
 	epochs := fs.Int("epochs", 0, "epochs, the length of the cosine schedule (0: 25 in full mode, 2 in quick)")
 	seed := fs.Int64("seed", 0, "seed of initialization, dropout, shuffling and augmentation (0: the default, 1)")
+	cont := fs.String("continue", "", "results folder of a finished run to continue from: --epochs more epochs under a new cosine cycle (a warm restart), written to --out")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -26,7 +27,7 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		*out = "out/beyond-" + *mode
 	}
-	opts := lab.BeyondOptions{DataDir: *data, OutDir: *out, Mode: *mode, TrainSubset: *subset, Epochs: *epochs, Seed: *seed, Progress: stdout}
+	opts := lab.BeyondOptions{DataDir: *data, OutDir: *out, Mode: *mode, TrainSubset: *subset, Epochs: *epochs, Seed: *seed, ContinueFrom: *cont, Progress: stdout}
 	if *quiet {
 		opts.Progress = io.Discard
 	}
@@ -35,6 +36,9 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nfer-vgg (%d parameters), %s mode, %d training faces, %d epochs in %.0f s on %s\n", r.Parameters, r.Mode, r.TrainImages, r.Epochs, r.Seconds, r.Backend)
+	if r.ContinuedFrom != "" {
+		fmt.Fprintf(stdout, "cosine cycles %v (warm restart from %s; epochs and seconds count the whole chain)\n", r.Cycles, r.ContinuedFrom)
+	}
 	fmt.Fprintf(stdout, "TTA %s (selected on PublicTest): PublicTest %.4f, PrivateTest %.4f\n", r.TTA, r.ValAccuracy, r.TestAccuracy)
 	if c := r.Calibration; c != nil {
 		fmt.Fprintf(stdout, "temperature %.3f: PrivateTest ECE %.4f -> %.4f\n", c.T, c.Before.ECE, c.After.ECE)
