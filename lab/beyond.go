@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fer-thesis/fer/datasets"
@@ -211,12 +212,12 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 		secs += s
 	}
 	params, _, _ := m.CountParams()
-	settings := fmt.Sprintf("fer-vgg, %d epochs, batch 32, AdamW(%g, wd %g), cosine (warm-up %d), augmentation, %d training faces%s",
-		opts.Epochs, beyondLR, beyondWeightDecay, max(warmup, 0), train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset}))
+	epochs, schedule := fmt.Sprintf("%d epochs", opts.Epochs), "cosine"
 	if prior > 0 {
-		settings = fmt.Sprintf("fer-vgg, %s, batch 32, AdamW(%g, wd %g), cosine cycles with warm restarts (warm-up %d), augmentation, %d training faces%s",
-			cycleNote(cycles), beyondLR, beyondWeightDecay, max(warmup, 0), train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset}))
+		epochs, schedule = cycleNote(cycles), "cosine cycles with warm restarts"
 	}
+	settings := fmt.Sprintf("fer-vgg, %s, batch 32, AdamW(%g, wd %g), %s (warm-up %d), augmentation, %d training faces%s",
+		epochs, beyondLR, beyondWeightDecay, schedule, max(warmup, 0), train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset}))
 	r := &BeyondResult{
 		ModelResult: ModelResult{Model: VGG, Technique: "From-scratch VGG-style network (fer-vgg), augmented, AdamW + cosine",
 			Settings: settings, Backend: choice.Config, ThesisAccuracy: Thesis[CNN], Seed: opts.Seed, Seconds: secs, Epochs: h.Len(),
@@ -311,14 +312,11 @@ func continueFrom(m *fer.Model, opts BeyondOptions, ckpt string, trainN, testN i
 
 // cycleNote describes cosine cycles, e.g. "25 + 20 epochs".
 func cycleNote(cycles []int) string {
-	s := ""
+	parts := make([]string, len(cycles))
 	for i, c := range cycles {
-		if i > 0 {
-			s += " + "
-		}
-		s += strconv.Itoa(c)
+		parts[i] = strconv.Itoa(c)
 	}
-	return s + " epochs"
+	return strings.Join(parts, " + ") + " epochs"
 }
 
 // headOf returns the first n examples of s (all of them when n ≤ 0).
