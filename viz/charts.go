@@ -82,8 +82,20 @@ func Lines(title, xLabel, yLabel string, series ...Series) (*plot.Plot, error) {
 		}
 		all = append(all, pts)
 	}
+	padFlatRange(&p.Y)
 	placeLegend(p, all, len(series))
 	return p, nil
+}
+
+// padFlatRange gives an axis whose data are all one value v a range of
+// v ± 10 % around it. gonum/plot would pad it by ±1, which flattens a small
+// constant (a learning rate of 0.001) onto the zero line.
+func padFlatRange(a *plot.Axis) {
+	if a.Min != a.Max || a.Min == 0 || math.IsInf(a.Min, 0) || math.IsNaN(a.Min) {
+		return
+	}
+	d := 0.1 * math.Abs(a.Min)
+	a.Min, a.Max = a.Min-d, a.Max+d
 }
 
 // Legend geometry for placeLegend, as fractions of the data area: the

@@ -202,3 +202,15 @@ func TestLinesPlacesLegendWhereNoLineIs(t *testing.T) {
 		}
 	}
 }
+
+func TestLinesPadsAFlatSeriesAroundItsValue(t *testing.T) {
+	for _, v := range []float64{0.001, -3} {
+		p, err := Lines("flat", "epoch", "rate", Series{Name: "rate", Y: []float64{v, v, v}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lo, hi := p.Y.Min, p.Y.Max; !(lo < v && v < hi) || hi-lo > 0.5*math.Abs(v) {
+			t.Errorf("constant %g: y range [%g, %g], want a narrow range around it", v, lo, hi)
+		}
+	}
+}
