@@ -13,7 +13,7 @@ export GOTOOLCHAIN := local
 
 OUT := out
 
-.PHONY: all test-setup install notebooks notebooks-update test vet unit test-notebooks test-book browser-test lint-docker book kernel uninstall clean
+.PHONY: all test-setup install notebooks notebooks-update runs test vet unit test-notebooks test-book browser-test lint-docker book kernel uninstall clean
 
 all: notebooks
 
@@ -34,6 +34,16 @@ notebooks: install
 # Re-execute and write the outputs back into notebooks/ (to commit a real run).
 notebooks-update: install
 	go run ./cmd/fer notebooks --mode $(FER_MODE) --out $(OUT)/notebooks --update
+
+# Copy the long runs committed in runs/ (results, logits, final checkpoints;
+# see runs/*/README.md) into out/, where the full-mode notebooks 08 and 09b
+# look for them: they then re-evaluate the recorded models from their
+# checkpoints instead of training for hours. A folder already in out/ is left
+# alone. Use: make runs && make notebooks FER_MODE=full
+RUNS := fer2013-full:reproduce-fer2013-full fer2013-vgg:beyond-full fer2013-vgg-restart:beyond-restart-full fer2013-vgg-c3:beyond-c3-full
+runs:
+	@mkdir -p $(OUT); for r in $(RUNS); do src=runs/$${r%%:*}; dst=$(OUT)/$${r##*:}; \
+	  if [[ -e $$dst ]]; then echo "$$dst exists: left alone"; else cp -r $$src $$dst || exit 1; echo "$$src -> $$dst"; fi; done
 
 # A static HTML site of the notebooks (as committed, with the outputs of a
 # real run) for people who only want to read: out/book/index.html.
