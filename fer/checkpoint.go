@@ -231,7 +231,7 @@ func (m *Model) restoreWeights(ws []namedTensor) error {
 // checkpoints intact. Only the two newest checkpoints are kept.
 func (m *Model) SaveCheckpoint(dir string) (err error) {
 	defer recoverError(&err, "fer: SaveCheckpoint")
-	return m.saveCheckpoint(dir, m.epochs, nil, nil, nil)
+	return m.saveCheckpoint(dir, m.epochs, nil, nil, nil, ckptKeep)
 }
 
 // LoadCheckpoint restores the newest valid checkpoint in dir, saved by
@@ -291,8 +291,9 @@ func listCheckpoints(dir string) ([]ckptEntry, error) {
 	return out, nil
 }
 
-// saveCheckpoint writes the model's state as dir/epoch-NNNNNN.ckpt.
-func (m *Model) saveCheckpoint(dir string, target int, early *earlyState, best []namedTensor, plateau *plateauState) error {
+// saveCheckpoint writes the model's state as dir/epoch-NNNNNN.ckpt and
+// removes all but the keep newest checkpoints of dir.
+func (m *Model) saveCheckpoint(dir string, target int, early *earlyState, best []namedTensor, plateau *plateauState, keep int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("checkpoint directory: %w", err)
 	}
@@ -372,8 +373,8 @@ func (m *Model) saveCheckpoint(dir string, target int, early *earlyState, best [
 		return fmt.Errorf("saving checkpoint: %w", err)
 	}
 	// Keep the newest ones; removal errors are harmless.
-	if list, err := listCheckpoints(dir); err == nil && len(list) > ckptKeep {
-		for _, e := range list[ckptKeep:] {
+	if list, err := listCheckpoints(dir); err == nil && len(list) > keep {
+		for _, e := range list[keep:] {
 			_ = os.Remove(e.path)
 		}
 	}
@@ -497,22 +498,39 @@ func (m *Model) restoreLatest(dir string) (*ckptFile, error) {
 			problems = append(problems, err.Error())
 			continue
 		}
-		if ck.header.Signature != m.signature() {
-			return nil, fmt.Errorf("%s holds model %q with different layers than model %q:\n  saved: %s\n  model: %s",
-				e.path, ck.header.Model, m.name, ck.header.Signature, m.signature())
+		if err := m.restoreFile(ck); err != nil {
+			return nil, err
 		}
-		h, err := ck.header.History.history()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.path, err)
-		}
-		if err := m.restoreWeights(ck.vars); err != nil {
-			return nil, fmt.Errorf("restoring %s: %w", e.path, err)
-		}
-		m.epochs, m.history, m.seed = ck.header.Epoch, h, ck.header.Seed
 		return ck, nil
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("no readable checkpoint in %s: %s", dir, strings.Join(problems, "; "))
 	}
 	return nil, nil
+}
+
+// restoreFile restores the checkpoint ck, read from its file, into m:
+// variables, epochs done, history and seed.
+func (m *Model) restoreFile(ck *ckptFile) error {
+	if err := m.checkSignature(ck); err != nil {
+		return err
+	}
+	h, err := ck.header.History.history()
+	if err != nil {
+		return fmt.Errorf("%s: %w", ck.path, err)
+	}
+	if err := m.restoreWeights(ck.vars); err != nil {
+		return fmt.Errorf("restoring %s: %w", ck.path, err)
+	}
+	m.epochs, m.history, m.seed = ck.header.Epoch, h, ck.header.Seed
+	return nil
+}
+
+// checkSignature checks that ck was saved by a model with m's layers.
+func (m *Model) checkSignature(ck *ckptFile) error {
+	if ck.header.Signature != m.signature() {
+		return fmt.Errorf("%s holds model %q with different layers than model %q:\n  saved: %s\n  model: %s",
+			ck.path, ck.header.Model, m.name, ck.header.Signature, m.signature())
+	}
+	return nil
 }

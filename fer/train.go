@@ -262,6 +262,10 @@ type FitOptions struct {
 	// of this model, Fit first restores it and continues from the epoch after
 	// it.
 	CheckpointDir string
+	// KeepCheckpoints is how many of the newest checkpoints Fit leaves in
+	// CheckpointDir (0: two). Stochastic weight averaging
+	// (Model.AverageCheckpoints) keeps one per epoch it averages.
+	KeepCheckpoints int
 	// EarlyStopping, if set, may end training before Epochs.
 	EarlyStopping *EarlyStopping
 	// Progress is where the per-epoch progress goes: os.Stdout when nil. Use
@@ -422,6 +426,9 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 	if opts.BatchSize < 0 {
 		return History{}, fmt.Errorf("fer: Fit: BatchSize must be positive, got %d", opts.BatchSize)
 	}
+	if opts.KeepCheckpoints < 0 {
+		return History{}, fmt.Errorf("fer: Fit: KeepCheckpoints must not be negative, got %d", opts.KeepCheckpoints)
+	}
 	batchSize := cmp.Or(opts.BatchSize, 32)
 	if opts.EarlyStopping != nil && (opts.EarlyStopping.Patience < 0 || opts.EarlyStopping.MinDelta < 0) {
 		return History{}, fmt.Errorf("fer: Fit: EarlyStopping Patience and MinDelta must not be negative")
@@ -555,7 +562,7 @@ func (m *Model) Fit(data Data, opts FitOptions) (h History, err error) {
 			prog.note("Restored the weights of epoch %d (best monitored loss %.4f)", early.BestEpoch, early.Best)
 		}
 		if opts.CheckpointDir != "" {
-			if err := m.saveCheckpoint(opts.CheckpointDir, target, early, best, plateau); err != nil {
+			if err := m.saveCheckpoint(opts.CheckpointDir, target, early, best, plateau, cmp.Or(opts.KeepCheckpoints, ckptKeep)); err != nil {
 				return m.history.from(firstEpoch), fmt.Errorf("fer: Fit: %w", err)
 			}
 		}

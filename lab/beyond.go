@@ -46,9 +46,39 @@ type BeyondOptions struct {
 	// under a new cosine cycle, a warm restart (SGDR). Its history, epochs
 	// and wall time are the whole chain's. OutDir must be another folder.
 	ContinueFrom string
+	// SWALearningRate, if > 0, makes this run stochastic weight averaging
+	// (SWA) instead of a cosine cycle: from ContinueFrom's last checkpoint
+	// (required) it trains Epochs epochs (full mode default 10, quick 2) at
+	// this constant AdamW rate, averages the weights at the end of each of
+	// them (fer.Model.AverageCheckpoints), re-estimates the BatchNorm
+	// averages on the augmented training faces (fer.Model.UpdateBatchNorm)
+	// and evaluates the averaged network. It keeps every epoch's checkpoint
+	// until the average is saved (in OutDir/checkpoints/vgg-swa); a saved
+	// average is evaluated again without training.
+	SWALearningRate float64
 	// Progress receives progress lines; nil discards them.
 	Progress io.Writer
 }
+
+// SWAResult describes a stochastic-weight-averaging run (see
+// BeyondOptions.SWALearningRate): what was averaged, and the accuracies
+// (no TTA) of the last epoch's network and of the average before its
+// BatchNorm averages were estimated again, to set beside the final
+// network's.
+type SWAResult struct {
+	LearningRate float64
+	// Averaged are the epochs whose end-of-epoch weights were averaged.
+	Averaged []int
+	// Last is the last epoch's network, NoBNUpdate the average with the
+	// mean of the epochs' BatchNorm averages, both without TTA.
+	Last, NoBNUpdate TTAResult
+	// BNUpdateSeconds is the wall time of the BatchNorm re-estimation.
+	BNUpdateSeconds float64
+}
+
+// SWADir is the folder, under a Beyond results folder's checkpoints, of the
+// averaged network of a stochastic-weight-averaging run.
+const SWADir = VGG + "-swa"
 
 // BeyondAugment is the training augmentation of the chapter 9 model: small
 // rotations, zooms and shifts (each face still fills the frame), mirror
@@ -105,8 +135,11 @@ type BeyondResult struct {
 	// BestValEpoch is the epoch with the highest PublicTest accuracy during
 	// training, for information: the model kept is the last epoch's, where
 	// the cosine schedule ends.
-	BestValEpoch       int
-	BestValAccuracy    float64
+	BestValEpoch    int
+	BestValAccuracy float64
+	// SWA is set for a stochastic-weight-averaging run; its model is then
+	// the average, saved in CheckpointDir/../vgg-swa.
+	SWA                *SWAResult `json:",omitempty"`
 	EvaluationSeconds  float64
 	CheckpointDir      string
 	Parameters         int
@@ -137,7 +170,16 @@ func (o *BeyondOptions) defaults() error {
 	}
 	pick(&o.TrainSubset, 1500, 0)
 	pick(&o.EvalSubset, 1000, 0)
+	if o.SWALearningRate > 0 {
+		pick(&o.Epochs, 2, 10)
+	}
 	pick(&o.Epochs, 2, 25)
+	if !(o.SWALearningRate >= 0) {
+		return fmt.Errorf("lab: SWALearningRate must not be negative, got %g", o.SWALearningRate)
+	}
+	if o.SWALearningRate > 0 && o.ContinueFrom == "" {
+		return errors.New("lab: stochastic weight averaging (SWALearningRate) continues a finished run: set ContinueFrom")
+	}
 	if o.TrainSubset < 0 || o.EvalSubset < 0 || o.Epochs < 0 {
 		return fmt.Errorf("lab: TrainSubset (%d), EvalSubset (%d) and Epochs (%d) must not be negative", o.TrainSubset, o.EvalSubset, o.Epochs)
 	}
@@ -175,8 +217,13 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	fmt.Fprintf(opts.Progress, "FER2013: training on %d faces, validating on %d, testing on %d (mode %s)\n",
 		train.Len(), valSet.Len(), testSet.Len(), opts.Mode)
 
+	swa := opts.SWALearningRate > 0
+	lr := beyondLR
+	if swa {
+		lr = opts.SWALearningRate
+	}
 	m := fer.FERVGG().WithSeed(opts.Seed)
-	if err := m.Compile(fer.AdamW(beyondLR, beyondWeightDecay), fer.SparseCategoricalCrossEntropy); err != nil {
+	if err := m.Compile(fer.AdamW(lr, beyondWeightDecay), fer.SparseCategoricalCrossEntropy); err != nil {
 		return nil, err
 	}
 	ckpt := filepath.Join(opts.OutDir, "checkpoints", VGG)
@@ -199,13 +246,23 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	if prior > 0 {
 		restart = fmt.Sprintf(", a warm restart after %d epochs of %s", prior, opts.ContinueFrom)
 	}
-	fmt.Fprintf(opts.Progress, "%s: fer-vgg, %d epochs, batch 32, AdamW(%g, weight decay %g), cosine schedule (warm-up %d)%s, on %s\n",
-		VGG, opts.Epochs, beyondLR, beyondWeightDecay, warmup, restart, choice.Config)
 	total := prior + opts.Epochs
-	h, err := m.Fit(trainData, fer.FitOptions{Epochs: total, BatchSize: 32, Validation: &val, CheckpointDir: ckpt,
-		Progress: opts.Progress, Augment: &aug, CosineDecay: &fer.CosineDecay{WarmupEpochs: max(warmup, 0), Start: prior}})
-	if err != nil {
-		return nil, err
+	var h fer.History
+	var swaRes *SWAResult
+	if swa {
+		fmt.Fprintf(opts.Progress, "%s: fer-vgg, stochastic weight averaging of %d epochs at a constant AdamW(%g, weight decay %g) after %d epochs of %s, on %s\n",
+			VGG, opts.Epochs, lr, beyondWeightDecay, prior, opts.ContinueFrom, choice.Config)
+		if m, h, swaRes, err = runSWA(m, opts, ckpt, prior, total, trainData, val, test, &aug); err != nil {
+			return nil, err
+		}
+	} else {
+		fmt.Fprintf(opts.Progress, "%s: fer-vgg, %d epochs, batch 32, AdamW(%g, weight decay %g), cosine schedule (warm-up %d)%s, on %s\n",
+			VGG, opts.Epochs, beyondLR, beyondWeightDecay, warmup, restart, choice.Config)
+		h, err = m.Fit(trainData, fer.FitOptions{Epochs: total, BatchSize: 32, Validation: &val, CheckpointDir: ckpt,
+			Progress: opts.Progress, Augment: &aug, CosineDecay: &fer.CosineDecay{WarmupEpochs: max(warmup, 0), Start: prior}})
+		if err != nil {
+			return nil, err
+		}
 	}
 	secs := 0.0
 	for _, s := range h.Seconds {
@@ -218,13 +275,22 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	}
 	settings := fmt.Sprintf("fer-vgg, %s, batch 32, AdamW(%g, wd %g), %s (warm-up %d), augmentation, %d training faces%s",
 		epochs, beyondLR, beyondWeightDecay, schedule, max(warmup, 0), train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset}))
+	technique := "From-scratch VGG-style network (fer-vgg), augmented, AdamW + cosine"
+	if swa {
+		settings = fmt.Sprintf("fer-vgg, %s of cosine cycles (AdamW(%g, wd %g)), then %d epochs at AdamW(%g) averaged (SWA) with BatchNorm re-estimated, batch 32, augmentation, %d training faces%s",
+			cycleNote(cycles[:len(cycles)-1]), beyondLR, beyondWeightDecay, opts.Epochs, lr, train.Len(), evalNote(FER2013Options{EvalSubset: opts.EvalSubset}))
+		technique = "From-scratch VGG-style network (fer-vgg), augmented, AdamW + cosine, then stochastic weight averaging"
+	}
 	r := &BeyondResult{
-		ModelResult: ModelResult{Model: VGG, Technique: "From-scratch VGG-style network (fer-vgg), augmented, AdamW + cosine",
+		ModelResult: ModelResult{Model: VGG, Technique: technique,
 			Settings: settings, Backend: choice.Config, ThesisAccuracy: Thesis[CNN], Seed: opts.Seed, Seconds: secs, Epochs: h.Len(),
 			PlannedEpochs: total, History: &h},
 		Mode: opts.Mode, TrainImages: train.Len(), TestImages: testSet.Len(), CheckpointDir: ckpt, Parameters: params,
-		Cycles: cycles, ContinuedFrom: opts.ContinueFrom,
+		Cycles: cycles, ContinuedFrom: opts.ContinueFrom, SWA: swaRes,
 		AugmentDescription: "flip, rotation ±10°, zoom 0.9–1.1, shift ±10%, random erasing p=0.25 (reflect fill)",
+	}
+	if swa {
+		r.CheckpointDir = filepath.Join(opts.OutDir, "checkpoints", SWADir)
 	}
 	for i := range h.Len() {
 		if e := h.At(i); e.ValAccuracy > r.BestValAccuracy {
@@ -239,15 +305,11 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	best, bestVal := -1, -1.0
 	logits := make([][2][][]float64, len(BeyondTTAs))
 	for i, t := range BeyondTTAs {
-		for j, d := range []fer.Data{val, test} {
-			p, err := m.PredictTTA(d, t.TTA)
-			if err != nil {
-				return nil, fmt.Errorf("lab: %s, TTA %s: %w", VGG, t.Name, err)
-			}
-			logits[i][j] = logProbs(p)
+		tr, lg, err := ttaAccuracies(m, t.Name, t.TTA, val, test, valSet, testSet)
+		if err != nil {
+			return nil, err
 		}
-		tr := TTAResult{Name: t.Name, ValAccuracy: argmaxAccuracy(logits[i][0], valSet.IntLabels()),
-			TestAccuracy: argmaxAccuracy(logits[i][1], testSet.IntLabels())}
+		logits[i] = lg
 		r.TTAs = append(r.TTAs, tr)
 		fmt.Fprintf(opts.Progress, "%s: TTA %-12s PublicTest %.4f  PrivateTest %.4f\n", VGG, t.Name, tr.ValAccuracy, tr.TestAccuracy)
 		if tr.ValAccuracy > bestVal {
@@ -262,6 +324,137 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	}
 	r.EvaluationSeconds = time.Since(t0).Seconds()
 	return r, writeJSON(filepath.Join(opts.OutDir, VGG+".json"), r)
+}
+
+// ttaAccuracies runs m with the test-time augmentation tta on the
+// validation and test data and returns its accuracies and log-probabilities
+// (validation, test).
+func ttaAccuracies(m *fer.Model, name string, tta fer.TTA, val, test fer.Data, valSet, testSet *datasets.ImageSet) (TTAResult, [2][][]float64, error) {
+	var lg [2][][]float64
+	for j, d := range []fer.Data{val, test} {
+		p, err := m.PredictTTA(d, tta)
+		if err != nil {
+			return TTAResult{}, lg, fmt.Errorf("lab: %s, TTA %s: %w", VGG, name, err)
+		}
+		lg[j] = logProbs(p)
+	}
+	return TTAResult{Name: name, ValAccuracy: argmaxAccuracy(lg[0], valSet.IntLabels()),
+		TestAccuracy: argmaxAccuracy(lg[1], testSet.IntLabels())}, lg, nil
+}
+
+// runSWA trains m, restored at epoch prior, to epoch total at its constant
+// learning rate keeping every epoch's checkpoint in ckpt, averages those
+// epochs' weights into a new network, re-estimates its BatchNorm averages
+// and saves it in OutDir/checkpoints/vgg-swa. If that folder already holds
+// the average, it loads it instead (and takes the SWAResult from the
+// results file already there, if any). It returns the averaged network
+// with the history of the whole chain.
+func runSWA(m *fer.Model, opts BeyondOptions, ckpt string, prior, total int, trainData, val, test fer.Data, aug *fer.Augment) (*fer.Model, fer.History, *SWAResult, error) {
+	swaDir := filepath.Join(opts.OutDir, "checkpoints", SWADir)
+	newModel := func() (*fer.Model, error) {
+		a := fer.FERVGG().WithSeed(opts.Seed)
+		return a, a.Compile(fer.AdamW(opts.SWALearningRate, beyondWeightDecay), fer.SparseCategoricalCrossEntropy)
+	}
+	_, done, err := fer.LatestCheckpoint(swaDir)
+	if err != nil {
+		return nil, fer.History{}, nil, fmt.Errorf("lab: %w", err)
+	}
+	if done > 0 {
+		if done != total {
+			return nil, fer.History{}, nil, fmt.Errorf("lab: %s holds the average of a run that ended at epoch %d; this one ends at epoch %d", swaDir, done, total)
+		}
+		avg, err := newModel()
+		if err != nil {
+			return nil, fer.History{}, nil, err
+		}
+		if err := avg.LoadCheckpoint(swaDir); err != nil {
+			return nil, fer.History{}, nil, fmt.Errorf("lab: %w", err)
+		}
+		res := &SWAResult{LearningRate: opts.SWALearningRate}
+		if old, err := LoadBeyondResult(opts.OutDir); err == nil && old.SWA != nil {
+			res = old.SWA // measured when the average was made
+		}
+		fmt.Fprintf(opts.Progress, "%s: the averaged network (epoch %d) restored from %s\n", VGG, done, swaDir)
+		return avg, avg.History(), res, nil
+	}
+
+	h, err := m.Fit(trainData, fer.FitOptions{Epochs: total, BatchSize: 32, Validation: &val, CheckpointDir: ckpt,
+		KeepCheckpoints: opts.Epochs, Progress: opts.Progress, Augment: aug})
+	if err != nil {
+		return nil, fer.History{}, nil, err
+	}
+	if h.Len() < total {
+		return nil, fer.History{}, nil, fmt.Errorf("lab: %s trained %d of %d epochs", VGG, h.Len(), total)
+	}
+	list, err := fer.ListCheckpoints(ckpt)
+	if err != nil {
+		return nil, fer.History{}, nil, fmt.Errorf("lab: %w", err)
+	}
+	res := &SWAResult{LearningRate: opts.SWALearningRate}
+	var paths []string
+	for _, c := range list {
+		if c.Epoch > prior && c.Epoch <= total {
+			paths, res.Averaged = append(paths, c.Path), append(res.Averaged, c.Epoch)
+		}
+	}
+	if len(paths) != opts.Epochs {
+		return nil, fer.History{}, nil, fmt.Errorf("lab: %s holds the checkpoints of %d of the %d epochs to average (%v)", ckpt, len(paths), opts.Epochs, res.Averaged)
+	}
+	yv, yt := labelsOf(val), labelsOf(test)
+	if res.Last, err = plainAccuracies(m, "last epoch", val, test, yv, yt); err != nil {
+		return nil, fer.History{}, nil, err
+	}
+	avg, err := newModel()
+	if err != nil {
+		return nil, fer.History{}, nil, err
+	}
+	if err := avg.AverageCheckpoints(paths...); err != nil {
+		return nil, fer.History{}, nil, fmt.Errorf("lab: %w", err)
+	}
+	if res.NoBNUpdate, err = plainAccuracies(avg, "average, BatchNorm not updated", val, test, yv, yt); err != nil {
+		return nil, fer.History{}, nil, err
+	}
+	t0 := time.Now()
+	if err := avg.UpdateBatchNorm(trainData, 32, aug); err != nil {
+		return nil, fer.History{}, nil, fmt.Errorf("lab: %w", err)
+	}
+	res.BNUpdateSeconds = time.Since(t0).Seconds()
+	fmt.Fprintf(opts.Progress, "%s: averaged epochs %d–%d, BatchNorm averages re-estimated in %.0f s\n", VGG, res.Averaged[0], res.Averaged[len(res.Averaged)-1], res.BNUpdateSeconds)
+	if err := avg.SaveCheckpoint(swaDir); err != nil {
+		return nil, fer.History{}, nil, fmt.Errorf("lab: %w", err)
+	}
+	for _, r := range []TTAResult{res.Last, res.NoBNUpdate} {
+		fmt.Fprintf(opts.Progress, "%s: %-32s PublicTest %.4f  PrivateTest %.4f (no TTA)\n", VGG, r.Name, r.ValAccuracy, r.TestAccuracy)
+	}
+	return avg, h, res, nil
+}
+
+// labelsOf returns d's labels as ints.
+func labelsOf(d fer.Data) []int {
+	out := make([]int, len(d.Y))
+	for i, y := range d.Y {
+		out[i] = int(y)
+	}
+	return out
+}
+
+// plainAccuracies is m's accuracy on val and test without test-time
+// augmentation, named name.
+func plainAccuracies(m *fer.Model, name string, val, test fer.Data, yv, yt []int) (TTAResult, error) {
+	r := TTAResult{Name: name}
+	for j, d := range []fer.Data{val, test} {
+		p, err := m.Predict(d)
+		if err != nil {
+			return r, fmt.Errorf("lab: %s, %s: %w", VGG, name, err)
+		}
+		acc := argmaxAccuracy(logProbs(p), [][]int{yv, yt}[j])
+		if j == 0 {
+			r.ValAccuracy = acc
+		} else {
+			r.TestAccuracy = acc
+		}
+	}
+	return r, nil
 }
 
 // continueFrom prepares a warm restart from the finished Beyond run in
@@ -283,6 +476,9 @@ func continueFrom(m *fer.Model, opts BeyondOptions, ckpt string, trainN, testN i
 		}
 		return 0, nil, fmt.Errorf("lab: ContinueFrom %s: that run used %s; this one %s: a warm restart continues the same data and seed",
 			from, desc(p.Mode, p.TrainImages, p.TestImages, p.Seed), desc(opts.Mode, trainN, testN, opts.Seed))
+	}
+	if p.SWA != nil {
+		return 0, nil, fmt.Errorf("lab: ContinueFrom %s is a stochastic-weight-averaging run: continue from the run it averaged (%s)", from, p.ContinuedFrom)
 	}
 	if !p.Complete() {
 		return 0, nil, fmt.Errorf("lab: ContinueFrom %s: that run trained %d of %d epochs; finish it first", from, p.Epochs, p.PlannedEpochs)

@@ -20,6 +20,7 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 	epochs := fs.Int("epochs", 0, "epochs, the length of the cosine schedule (0: 25 in full mode, 2 in quick)")
 	seed := fs.Int64("seed", 0, "seed of initialization, dropout, shuffling and augmentation (0: the default, 1)")
 	cont := fs.String("continue", "", "results folder of a finished run to continue from: --epochs more epochs under a new cosine cycle (a warm restart), written to --out")
+	swa := fs.Float64("swa-lr", 0, "stochastic weight averaging: with --continue, train --epochs epochs (0: 10 in full mode, 2 in quick) at this constant learning rate and average their weights")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -27,7 +28,7 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		*out = "out/beyond-" + *mode
 	}
-	opts := lab.BeyondOptions{DataDir: *data, OutDir: *out, Mode: *mode, TrainSubset: *subset, Epochs: *epochs, Seed: *seed, ContinueFrom: *cont, Progress: stdout}
+	opts := lab.BeyondOptions{DataDir: *data, OutDir: *out, Mode: *mode, TrainSubset: *subset, Epochs: *epochs, Seed: *seed, ContinueFrom: *cont, SWALearningRate: *swa, Progress: stdout}
 	if *quiet {
 		opts.Progress = io.Discard
 	}
@@ -36,7 +37,11 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nfer-vgg (%d parameters), %s mode, %d training faces, %d epochs in %.0f s on %s\n", r.Parameters, r.Mode, r.TrainImages, r.Epochs, r.Seconds, r.Backend)
-	if r.ContinuedFrom != "" {
+	if r.SWA != nil {
+		fmt.Fprintf(stdout, "stochastic weight averaging of epochs %v at learning rate %g after cosine cycles %v of %s\n", r.SWA.Averaged, r.SWA.LearningRate, r.Cycles[:len(r.Cycles)-1], r.ContinuedFrom)
+		fmt.Fprintf(stdout, "no TTA: last epoch PublicTest %.4f, PrivateTest %.4f; average before its BatchNorm update %.4f, %.4f\n",
+			r.SWA.Last.ValAccuracy, r.SWA.Last.TestAccuracy, r.SWA.NoBNUpdate.ValAccuracy, r.SWA.NoBNUpdate.TestAccuracy)
+	} else if r.ContinuedFrom != "" {
 		fmt.Fprintf(stdout, "cosine cycles %v (warm restart from %s; epochs and seconds count the whole chain)\n", r.Cycles, r.ContinuedFrom)
 	}
 	fmt.Fprintf(stdout, "TTA %s (selected on PublicTest): PublicTest %.4f, PrivateTest %.4f\n", r.TTA, r.ValAccuracy, r.TestAccuracy)
