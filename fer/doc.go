@@ -52,7 +52,9 @@
 // FitOptions.ReduceLROnPlateau (the rate per epoch is in History), the
 // optimizers AdamW (decoupled weight decay) and SGDMomentum (Keras's
 // momentum and Nesterov SGD), and Model.PredictTTA for test-time
-// augmentation. FERResNet50 is the thesis's transfer-learning model, with
+// augmentation. Model.AverageCheckpoints and Model.UpdateBatchNorm make
+// stochastic weight averaging (SWA) of the checkpoints Fit keeps
+// (FitOptions.KeepCheckpoints). FERResNet50 is the thesis's transfer-learning model, with
 // LoadKerasH5 for the keras-vggface weights (docs/transfer.md). In a GoNB
 // notebook Fit's progress bar updates in place, and the kernel's stop button
 // ends a run whose checkpoint a re-run then continues.

@@ -169,3 +169,74 @@ func TestBeyondWarmRestart(t *testing.T) {
 		}
 	}
 }
+
+// Stochastic weight averaging (BeyondOptions.SWALearningRate) continues a
+// finished run at a constant rate, averages the new epochs, keeps the
+// average in checkpoints/vgg-swa, and evaluates it again without training
+// — even once the per-epoch checkpoints are gone.
+func TestBeyondSWA(t *testing.T) {
+	dataDir := findData(t)
+	first, swaOut := t.TempDir(), t.TempDir()
+	var log bytes.Buffer
+	opts := BeyondOptions{DataDir: dataDir, OutDir: first, Mode: "quick", TrainSubset: 96, EvalSubset: 64, Epochs: 1, Progress: &log}
+	if _, err := Beyond(opts); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	log.Reset()
+	swa := opts
+	swa.OutDir, swa.ContinueFrom, swa.SWALearningRate, swa.Epochs = swaOut, first, 0.0002, 0
+	r, err := Beyond(swa)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "Epoch 2/3") || !strings.Contains(log.String(), "Epoch 3/3") {
+		t.Errorf("SWA should train epochs 2 and 3 (quick default 2):\n%s", log.String())
+	}
+	if r.SWA == nil || !slices.Equal(r.SWA.Averaged, []int{2, 3}) || r.SWA.LearningRate != 0.0002 || r.Epochs != 3 {
+		t.Fatalf("SWA result %+v, epochs %d", r.SWA, r.Epochs)
+	}
+	for _, e := range []int{2, 3} {
+		if lr := r.History.At(e - 1).LearningRate; math.Abs(lr-0.0002) > 1e-12 {
+			t.Errorf("epoch %d: rate %g, want the constant 0.0002", e, lr)
+		}
+	}
+	if r.CheckpointDir != filepath.Join(swaOut, "checkpoints", SWADir) {
+		t.Errorf("checkpoint folder %s", r.CheckpointDir)
+	}
+	if !strings.Contains(r.Settings, "averaged (SWA)") {
+		t.Errorf("settings %q", r.Settings)
+	}
+
+	// The average is evaluated again from its own checkpoint, with the
+	// per-epoch checkpoints removed.
+	if err := os.RemoveAll(filepath.Join(swaOut, "checkpoints", VGG)); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	again, err := Beyond(swa)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if strings.Contains(log.String(), "Epoch ") || again.TestAccuracy != r.TestAccuracy || again.ValAccuracy != r.ValAccuracy ||
+		again.SWA == nil || again.SWA.Last != r.SWA.Last || again.History.Len() != 3 {
+		t.Errorf("re-evaluation: %.4f / %.4f (was %.4f / %.4f), SWA %+v, log:\n%s", again.ValAccuracy, again.TestAccuracy,
+			r.ValAccuracy, r.TestAccuracy, again.SWA, log.String())
+	}
+
+	// SWA needs a run to continue, and an SWA run is not continued.
+	o := swa
+	o.OutDir, o.ContinueFrom = t.TempDir(), ""
+	if _, err := Beyond(o); err == nil || !strings.Contains(err.Error(), "set ContinueFrom") {
+		t.Errorf("SWA without ContinueFrom: %v", err)
+	}
+	o = opts
+	o.OutDir, o.ContinueFrom = t.TempDir(), swaOut
+	if _, err := Beyond(o); err == nil || !strings.Contains(err.Error(), "stochastic-weight-averaging run") {
+		t.Errorf("continuing an SWA run: %v", err)
+	}
+	o = swa
+	o.OutDir, o.SWALearningRate = t.TempDir(), -1
+	if _, err := Beyond(o); err == nil || !strings.Contains(err.Error(), "must not be negative") {
+		t.Errorf("negative SWA rate: %v", err)
+	}
+}
