@@ -138,7 +138,8 @@ type BeyondResult struct {
 	BestValEpoch    int
 	BestValAccuracy float64
 	// SWA is set for a stochastic-weight-averaging run; its model is then
-	// the average, saved in CheckpointDir/../vgg-swa.
+	// the average, and CheckpointDir is the average's folder
+	// (checkpoints/vgg-swa).
 	SWA                *SWAResult `json:",omitempty"`
 	EvaluationSeconds  float64
 	CheckpointDir      string
