@@ -305,6 +305,9 @@ type BatchNormalization struct {
 	Epsilon float64
 }
 
+// momentum is the moving averages' momentum (Keras's 0.99 by default).
+func (l BatchNormalization) momentum() float64 { return cmp.Or(l.Momentum, 0.99) }
+
 func (BatchNormalization) kerasClass() string                  { return "BatchNormalization" }
 func (BatchNormalization) kerasName() string                   { return "batch_normalization" }
 func (BatchNormalization) outputShape(in []int) ([]int, error) { return slices.Clone(in), nil }
@@ -317,7 +320,7 @@ func (l BatchNormalization) build(scope *model.Scope, x *Node) *Node {
 	dtype := x.DType()
 	rank := x.Rank()
 	c := x.Shape().Dimensions[rank-1]
-	momentum := cmp.Or(l.Momentum, 0.99)
+	momentum := l.momentum()
 	epsilon := cmp.Or(l.Epsilon, 1e-3)
 	varShape := shapes.Make(dtype, c)
 	gammaVar := scope.WithInitializer(initializer.One).VariableWithShape("gamma", varShape).SetTrainable(true)

@@ -1,7 +1,6 @@
 package fer
 
 import (
-	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -58,7 +57,6 @@ func (m *Model) AverageCheckpoints(paths ...string) (err error) {
 		return fmt.Errorf("fer: AverageCheckpoints: no checkpoint files given")
 	}
 	var sums map[string][]float64
-	var order []string
 	var last *ckptFile
 	for i, p := range paths {
 		ck, err := readCheckpoint(p)
@@ -83,10 +81,9 @@ func (m *Model) AverageCheckpoints(paths ...string) (err error) {
 				if v.t.DType() != dtypes.Float32 {
 					return fmt.Errorf("fer: AverageCheckpoints: %s: variable %s is %s; only float32 weights can be averaged", p, v.path, v.t.DType())
 				}
-				order = append(order, v.path)
 				sums[v.path] = make([]float64, v.t.Shape().Size())
 			}
-			if len(order) == 0 {
+			if len(sums) == 0 {
 				return fmt.Errorf("fer: AverageCheckpoints: %s holds no layer weights", p)
 			}
 		}
@@ -178,6 +175,29 @@ func (m *Model) UpdateBatchNorm(d Data, batchSize int, aug *Augment) (err error)
 	if len(avgs) == 0 {
 		return fmt.Errorf("fer: UpdateBatchNorm: model %q has no BatchNormalization layer", m.name)
 	}
+	// The training-mode graph also advances dropout's random state: every
+	// variable but the averages is put back afterwards, and all of them if
+	// the pass fails, so the model is never left half-updated.
+	before, err := m.snapshot(nil)
+	if err != nil {
+		return fmt.Errorf("fer: UpdateBatchNorm: %w", err)
+	}
+	isAverage := map[string]bool{}
+	for _, a := range avgs {
+		isAverage[a.v.Path()] = true
+	}
+	done := false
+	defer func() {
+		var keep []namedTensor
+		for _, v := range before {
+			if !done || !isAverage[v.path] {
+				keep = append(keep, v)
+			}
+		}
+		if rerr := m.restoreWeights(keep); rerr != nil && err == nil {
+			err = fmt.Errorf("fer: UpdateBatchNorm: restoring the other variables: %w", rerr)
+		}
+	}()
 	// The graph runs the layers in training mode; the BatchNormalization
 	// layers' moving averages, updated in the graph, are written back to
 	// the store by the executor after every call. Each is zero before a
@@ -236,6 +256,7 @@ func (m *Model) UpdateBatchNorm(d Data, batchSize int, aug *Augment) (err error)
 			return fmt.Errorf("fer: UpdateBatchNorm: %s: %w", a.v.Path(), err)
 		}
 	}
+	done = true
 	return nil
 }
 
@@ -275,7 +296,7 @@ func (m *Model) bnAverages() []*bnAverage {
 		if !ok {
 			continue
 		}
-		momentum := cmp.Or(bn.Momentum, 0.99)
+		momentum := bn.momentum()
 		for _, name := range []string{"moving_mean", "moving_variance"} {
 			if v := m.store.GetVariable("/" + m.names[i] + "/" + name); v != nil {
 				out = append(out, &bnAverage{v: v, scale: 1 / (1 - momentum)})

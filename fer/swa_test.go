@@ -214,3 +214,47 @@ func TestUpdateBatchNormEstimatesTheData(t *testing.T) {
 		t.Error("examples shaped [3] for a model taking [2]: no error")
 	}
 }
+
+// UpdateBatchNorm changes the BatchNorm averages only: the training-mode
+// pass also draws dropout masks, whose random state must not move.
+func TestUpdateBatchNormChangesOnlyTheAverages(t *testing.T) {
+	needBackend(t)
+	m := killTestModel(t) // Dense, BatchNorm, Dropout, Dense
+	d := testCircles(256, 0.1, 1)
+	if _, err := m.Fit(d, FitOptions{Epochs: 1, BatchSize: 32, Progress: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	all := func() map[string][]byte {
+		vs, err := m.snapshot(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]byte{}
+		for _, v := range vs {
+			v.t.ConstBytes(func(b []byte) { out[v.path] = append([]byte(nil), b...) })
+		}
+		return out
+	}
+	before := all()
+	if err := m.UpdateBatchNorm(d, 32, nil); err != nil {
+		t.Fatal(err)
+	}
+	after := all()
+	if len(after) != len(before) {
+		t.Fatalf("%d variables after, %d before", len(after), len(before))
+	}
+	changed := 0
+	for path, b := range before {
+		same := string(after[path]) == string(b)
+		if strings.HasSuffix(path, "/moving_mean") || strings.HasSuffix(path, "/moving_variance") {
+			if !same {
+				changed++
+			}
+		} else if !same {
+			t.Errorf("%s changed", path)
+		}
+	}
+	if changed != 2 {
+		t.Errorf("%d of the 2 moving averages changed", changed)
+	}
+}

@@ -134,7 +134,7 @@ type BeyondResult struct {
 	ContinuedFrom string
 	// BestValEpoch is the epoch with the highest PublicTest accuracy during
 	// training, for information: the model kept is the last epoch's, where
-	// the cosine schedule ends.
+	// the cosine schedule ends (for an SWA run, the average).
 	BestValEpoch    int
 	BestValAccuracy float64
 	// SWA is set for a stochastic-weight-averaging run; its model is then
@@ -253,7 +253,7 @@ func Beyond(opts BeyondOptions) (*BeyondResult, error) {
 	if swa {
 		fmt.Fprintf(opts.Progress, "%s: fer-vgg, stochastic weight averaging of %d epochs at a constant AdamW(%g, weight decay %g) after %d epochs of %s, on %s\n",
 			VGG, opts.Epochs, lr, beyondWeightDecay, prior, opts.ContinueFrom, choice.Config)
-		if m, h, swaRes, err = runSWA(m, opts, ckpt, prior, total, trainData, val, test, &aug); err != nil {
+		if m, h, swaRes, err = runSWA(m, opts, ckpt, prior, total, trainData, val, test, valSet, testSet, &aug); err != nil {
 			return nil, err
 		}
 	} else {
@@ -350,7 +350,7 @@ func ttaAccuracies(m *fer.Model, name string, tta fer.TTA, val, test fer.Data, v
 // the average, it loads it instead (and takes the SWAResult from the
 // results file already there, if any). It returns the averaged network
 // with the history of the whole chain.
-func runSWA(m *fer.Model, opts BeyondOptions, ckpt string, prior, total int, trainData, val, test fer.Data, aug *fer.Augment) (*fer.Model, fer.History, *SWAResult, error) {
+func runSWA(m *fer.Model, opts BeyondOptions, ckpt string, prior, total int, trainData, val, test fer.Data, valSet, testSet *datasets.ImageSet, aug *fer.Augment) (*fer.Model, fer.History, *SWAResult, error) {
 	swaDir := filepath.Join(opts.OutDir, "checkpoints", SWADir)
 	newModel := func() (*fer.Model, error) {
 		a := fer.FERVGG().WithSeed(opts.Seed)
@@ -401,8 +401,7 @@ func runSWA(m *fer.Model, opts BeyondOptions, ckpt string, prior, total int, tra
 	if len(paths) != opts.Epochs {
 		return nil, fer.History{}, nil, fmt.Errorf("lab: %s holds the checkpoints of %d of the %d epochs to average (%v)", ckpt, len(paths), opts.Epochs, res.Averaged)
 	}
-	yv, yt := labelsOf(val), labelsOf(test)
-	if res.Last, err = plainAccuracies(m, "last epoch", val, test, yv, yt); err != nil {
+	if res.Last, _, err = ttaAccuracies(m, "last epoch", fer.TTA{}, val, test, valSet, testSet); err != nil {
 		return nil, fer.History{}, nil, err
 	}
 	avg, err := newModel()
@@ -412,7 +411,7 @@ func runSWA(m *fer.Model, opts BeyondOptions, ckpt string, prior, total int, tra
 	if err := avg.AverageCheckpoints(paths...); err != nil {
 		return nil, fer.History{}, nil, fmt.Errorf("lab: %w", err)
 	}
-	if res.NoBNUpdate, err = plainAccuracies(avg, "average, BatchNorm not updated", val, test, yv, yt); err != nil {
+	if res.NoBNUpdate, _, err = ttaAccuracies(avg, "average, BatchNorm not updated", fer.TTA{}, val, test, valSet, testSet); err != nil {
 		return nil, fer.History{}, nil, err
 	}
 	t0 := time.Now()
@@ -428,34 +427,6 @@ func runSWA(m *fer.Model, opts BeyondOptions, ckpt string, prior, total int, tra
 		fmt.Fprintf(opts.Progress, "%s: %-32s PublicTest %.4f  PrivateTest %.4f (no TTA)\n", VGG, r.Name, r.ValAccuracy, r.TestAccuracy)
 	}
 	return avg, h, res, nil
-}
-
-// labelsOf returns d's labels as ints.
-func labelsOf(d fer.Data) []int {
-	out := make([]int, len(d.Y))
-	for i, y := range d.Y {
-		out[i] = int(y)
-	}
-	return out
-}
-
-// plainAccuracies is m's accuracy on val and test without test-time
-// augmentation, named name.
-func plainAccuracies(m *fer.Model, name string, val, test fer.Data, yv, yt []int) (TTAResult, error) {
-	r := TTAResult{Name: name}
-	for j, d := range []fer.Data{val, test} {
-		p, err := m.Predict(d)
-		if err != nil {
-			return r, fmt.Errorf("lab: %s, %s: %w", VGG, name, err)
-		}
-		acc := argmaxAccuracy(logProbs(p), [][]int{yv, yt}[j])
-		if j == 0 {
-			r.ValAccuracy = acc
-		} else {
-			r.TestAccuracy = acc
-		}
-	}
-	return r, nil
 }
 
 // continueFrom prepares a warm restart from the finished Beyond run in
