@@ -185,6 +185,20 @@ func TestFER2013Formats(t *testing.T) {
 	if fp.FERPlus.Training.ImageNames[2] != "" || fp.FERPlus.PublicTest.ImageNames[0] != "fer0000003.png" {
 		t.Errorf("FER+ image names %v", fp.FERPlus.Training.ImageNames)
 	}
+	// The majority splits keep the faces with a majority, relabelled.
+	sp, err := fp.FERPlusMajoritySplits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp[0].Len() != 1 || sp[0].Labels[0] != 0 || string(sp[0].Image(0)) != string(fp.Training.Image(1)) || sp[1].Len() != 0 ||
+		sp[2].Len() != 1 || sp[2].Labels[0] != 7 || len(sp[2].ClassNames) != 8 {
+		t.Errorf("FER+ majority splits: %d/%d/%d faces, labels %v %v", sp[0].Len(), sp[1].Len(), sp[2].Len(), sp[0].Labels, sp[2].Labels)
+	}
+	if noPlus, err := LoadFER2013(paths[0]); err != nil {
+		t.Fatal(err)
+	} else if _, err := noPlus.FERPlusMajoritySplits(); err == nil || !strings.Contains(err.Error(), "fer2013new.csv") {
+		t.Errorf("majority splits without FER+ labels: %v", err)
+	}
 	// Misaligned FER+ files are rejected.
 	writeFile(t, filepath.Join(dir, "plus", "fer2013", "fer2013new.csv"), []byte(strings.Replace(plus, "PublicTest,", "Training,", 1)))
 	if _, err := LoadFER2013Dir(filepath.Join(dir, "plus")); err == nil || !strings.Contains(err.Error(), "not aligned") {

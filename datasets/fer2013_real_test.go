@@ -78,4 +78,11 @@ func TestFER2013Real(t *testing.T) {
 	if got := f.FERPlus.Training.Votes[0]; fmt.Sprint(got) != "[4 0 0 1 3 2 0 0 0 0]" {
 		t.Errorf("first FER+ votes %v", got)
 	}
+	sp, err := f.FERPlusMajoritySplits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(sp[0].Len(), sp[1].Len(), sp[2].Len()); got != "25060 3199 3153" {
+		t.Errorf("FER+ majority split sizes %s", got)
+	}
 }

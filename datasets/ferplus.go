@@ -216,3 +216,38 @@ func (f *FER2013) AttachFERPlus(rows []FERPlusRow) error {
 	f.FERPlus = plus
 	return nil
 }
+
+// FERPlusMajoritySplits returns Training, PublicTest and PrivateTest
+// relabelled with the FER+ majority labels (see FERPlusLabels.Majority):
+// each split keeps, in order, only the faces with a majority emotion, and
+// its labels index FERPlusNames (8 classes, contempt included). This is the
+// "majority voting" setting of Barsoum et al. (2016). It fails if the FER+
+// labels were not loaded (fer2013new.csv missing from the data folder).
+func (f *FER2013) FERPlusMajoritySplits() ([3]*ImageSet, error) {
+	var out [3]*ImageSet
+	if f.FERPlus == nil {
+		return out, errors.New("FER+ labels not loaded: put Microsoft's fer2013new.csv in the data folder's fer2013/ directory")
+	}
+	labels := []*FERPlusLabels{f.FERPlus.Training, f.FERPlus.PublicTest, f.FERPlus.PrivateTest}
+	for s, set := range f.Splits() {
+		l := labels[s]
+		if l == nil || l.Len() != set.Len() {
+			return out, fmt.Errorf("FER+ labels of %s: not aligned with its %d faces", FERUsages[s], set.Len())
+		}
+		maj := l.Majority()
+		var keep []int
+		for i, m := range maj {
+			if m >= 0 {
+				keep = append(keep, i)
+			}
+		}
+		sub := set.Subset(keep)
+		for j, i := range keep {
+			sub.Labels[j] = maj[i]
+		}
+		sub.Name = set.Name + " (FER+ majority)"
+		sub.ClassNames = FERPlusNames
+		out[s] = sub
+	}
+	return out, nil
+}

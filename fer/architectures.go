@@ -163,6 +163,24 @@ func FERCNN() *Model {
 // thesis's CNN (a second 32-filter convolution at 48×48 would add 21 M and,
 // with its BatchNorm on the largest maps, make training 1.8 times slower).
 func FERVGG() *Model {
+	m, err := FERVGGClasses(7)
+	if err != nil {
+		panic(fmt.Sprintf("fer: architecture fer-vgg: %v", err))
+	}
+	return m
+}
+
+// FERVGGClasses is FERVGG with a softmax over the given number of classes
+// (at least 2): 7 gives fer-vgg itself, 8 the network for the FER+ labels
+// (contempt added), named "fer-vgg-8".
+func FERVGGClasses(classes int) (*Model, error) {
+	if classes < 2 {
+		return nil, fmt.Errorf("fer-vgg: %d classes, want at least 2", classes)
+	}
+	name := "fer-vgg"
+	if classes != 7 {
+		name = fmt.Sprintf("fer-vgg-%d", classes)
+	}
 	layers := []Layer{Input(48, 48, 1), Rescaling{Scale: 1.0 / 255}}
 	for i, f := range []int{32, 64, 128, 256} {
 		layers = append(layers,
@@ -176,6 +194,10 @@ func FERVGG() *Model {
 			Dropout{Rate: []float64{0.1, 0.1, 0.2, 0.25}[i]})
 	}
 	layers = append(layers, Flatten{}, Dense{Units: 256, Activation: ActReLU}, Dropout{Rate: 0.5},
-		Dense{Units: 7, Activation: ActSoftmax})
-	return mustSequential("fer-vgg", layers...)
+		Dense{Units: classes, Activation: ActSoftmax})
+	m, err := NewSequential(layers...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return m.WithName(name), nil
 }

@@ -103,3 +103,18 @@ func TestModelFnWithGoMLXTrainer(t *testing.T) {
 		t.Errorf("weights of the last layer: %v", v)
 	}
 }
+
+// FERVGGClasses changes only the last layer: 257 more weights for an eighth
+// class (FER+'s contempt), and refuses fewer than two classes.
+func TestFERVGGClasses(t *testing.T) {
+	m, err := FERVGGClasses(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total, _, _ := m.CountParams(); total != wantParams["fer-vgg"][0]+257 || m.Name() != "fer-vgg-8" {
+		t.Errorf("%s: %d parameters, want %d", m.Name(), total, wantParams["fer-vgg"][0]+257)
+	}
+	if _, err := FERVGGClasses(1); err == nil || !strings.Contains(err.Error(), "1 classes") {
+		t.Errorf("FERVGGClasses(1): %v", err)
+	}
+}

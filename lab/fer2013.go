@@ -458,19 +458,27 @@ func finish(r *ModelResult, valLogits [][]float64, yval []int, testLogits [][]fl
 			return err
 		}
 	}
+	classes := len(datasets.EmotionNames)
+	if len(testLogits) > 0 {
+		classes = len(testLogits[0]) // 8 for the FER+ labels
+	}
 	var err error
-	r.Confusion, err = fer.NewConfusionMatrix(yte, argmaxRows(testLogits), len(datasets.EmotionNames))
+	r.Confusion, err = fer.NewConfusionMatrix(yte, argmaxRows(testLogits), classes)
 	if err != nil {
 		return err
 	}
 	r.TestAccuracy = r.Confusion.Accuracy()
-	vc, err := fer.NewConfusionMatrix(yval, argmaxRows(valLogits), len(datasets.EmotionNames))
+	vc, err := fer.NewConfusionMatrix(yval, argmaxRows(valLogits), classes)
 	if err != nil {
 		return err
 	}
 	r.ValAccuracy = vc.Accuracy()
 	r.KagglePosition = KagglePosition(r.TestAccuracy)
-	fmt.Fprintf(opts.Progress, "%s: PublicTest accuracy %.4f, PrivateTest accuracy %.4f (thesis %.2f)\n", r.Model, r.ValAccuracy, r.TestAccuracy, r.ThesisAccuracy)
+	thesis := ""
+	if r.ThesisAccuracy > 0 {
+		thesis = fmt.Sprintf(" (thesis %.2f)", r.ThesisAccuracy)
+	}
+	fmt.Fprintf(opts.Progress, "%s: PublicTest accuracy %.4f, PrivateTest accuracy %.4f%s\n", r.Model, r.ValAccuracy, r.TestAccuracy, thesis)
 	if !calibrate {
 		return nil
 	}

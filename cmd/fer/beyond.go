@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register("beyond", "train chapter 9's from-scratch network (fer-vgg, augmented) on FER2013, with TTA and calibration", runBeyond)
+	register("beyond", "train chapter 9's from-scratch network (fer-vgg, augmented) on FER2013 (or its FER+ labels), with TTA and calibration", runBeyond)
 }
 
 func runBeyond(args []string, stdout, stderr io.Writer) error {
@@ -21,6 +21,7 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", 0, "seed of initialization, dropout, shuffling and augmentation (0: the default, 1)")
 	cont := fs.String("continue", "", "results folder of a finished run to continue from: --epochs more epochs under a new cosine cycle (a warm restart), written to --out")
 	swa := fs.Float64("swa-lr", 0, "stochastic weight averaging: with --continue, train --epochs epochs (0: 10 in full mode, 2 in quick) at this constant learning rate and average their weights")
+	labels := fs.String("labels", "fer2013", "labels to learn: fer2013, or ferplus (the FER+ majority labels, 8 classes; needs fer2013new.csv)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -28,7 +29,7 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		*out = "out/beyond-" + *mode
 	}
-	opts := lab.BeyondOptions{DataDir: *data, OutDir: *out, Mode: *mode, TrainSubset: *subset, Epochs: *epochs, Seed: *seed, ContinueFrom: *cont, SWALearningRate: *swa, Progress: stdout}
+	opts := lab.BeyondOptions{DataDir: *data, OutDir: *out, Mode: *mode, TrainSubset: *subset, Epochs: *epochs, Seed: *seed, ContinueFrom: *cont, SWALearningRate: *swa, Labels: *labels, Progress: stdout}
 	if *quiet {
 		opts.Progress = io.Discard
 	}
@@ -36,7 +37,7 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nfer-vgg (%d parameters), %s mode, %d training faces, %d epochs in %.0f s on %s\n", r.Parameters, r.Mode, r.TrainImages, r.Epochs, r.Seconds, r.Backend)
+	fmt.Fprintf(stdout, "\nfer-vgg (%d parameters), %s labels, %s mode, %d training faces, %d epochs in %.0f s on %s\n", r.Parameters, r.Labels, r.Mode, r.TrainImages, r.Epochs, r.Seconds, r.Backend)
 	if r.SWA != nil {
 		fmt.Fprintf(stdout, "stochastic weight averaging of epochs %v at learning rate %g after cosine cycles %v of %s\n", r.SWA.Averaged, r.SWA.LearningRate, r.Cycles[:len(r.Cycles)-1], r.ContinuedFrom)
 		fmt.Fprintf(stdout, "no TTA: last epoch PublicTest %.4f, PrivateTest %.4f; average before its BatchNorm update %.4f, %.4f\n",
