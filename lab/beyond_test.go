@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fer-thesis/fer/calibration"
+	"github.com/fer-thesis/fer/datasets"
 )
 
 // TestBeyondRunAndReevaluate trains chapter 9's network for one epoch on a
@@ -92,6 +94,7 @@ func TestBeyondBadOptions(t *testing.T) {
 		{BeyondOptions{OutDir: t.TempDir(), Mode: "fast"}, `mode "fast"`},
 		{BeyondOptions{OutDir: t.TempDir(), Mode: "quick", Epochs: -1}, "must not be negative"},
 		{BeyondOptions{OutDir: t.TempDir(), Mode: "quick", DataDir: filepath.Join(t.TempDir(), "none")}, "none"},
+		{BeyondOptions{OutDir: t.TempDir(), Mode: "quick", Labels: "fer+"}, `labels "fer+", want fer2013 or ferplus`},
 	} {
 		if _, err := Beyond(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want one containing %q", c.opts, err, c.want)
@@ -238,5 +241,57 @@ func TestBeyondSWA(t *testing.T) {
 	o.OutDir, o.SWALearningRate = t.TempDir(), -1
 	if _, err := Beyond(o); err == nil || !strings.Contains(err.Error(), "must not be negative") {
 		t.Errorf("negative SWA rate: %v", err)
+	}
+}
+
+// On the FER+ majority labels the network has 8 outputs, the faces are
+// those with a majority, the result carries no thesis or Kaggle comparison,
+// and a warm restart on FER2013's labels is refused.
+func TestBeyondFERPlus(t *testing.T) {
+	dataDir := findData(t)
+	if _, err := os.Stat(filepath.Join(dataDir, "fer2013", "fer2013new.csv")); err != nil {
+		t.Skipf("no FER+ labels in %s", dataDir)
+	}
+	out := t.TempDir()
+	var log bytes.Buffer
+	opts := BeyondOptions{DataDir: dataDir, OutDir: out, Mode: "quick", TrainSubset: 96, EvalSubset: 64, Epochs: 1, Labels: LabelsFERPlus, Progress: &log}
+	r, err := Beyond(opts)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if r.Parameters != 1758023+257 || r.Labels != LabelsFERPlus || len(r.ClassNames) != 8 || r.ClassNames[7] != "contempt" ||
+		len(r.Confusion) != 8 || r.ThesisAccuracy != 0 || r.KagglePosition != "" || r.TrainImages != 96 || r.TestImages != 64 {
+		t.Fatalf("FER+ result: %d parameters, labels %q %v, %d×%d confusion, thesis %g, Kaggle %q, %d/%d faces",
+			r.Parameters, r.Labels, r.ClassNames, len(r.Confusion), len(r.Confusion), r.ThesisAccuracy, r.KagglePosition, r.TrainImages, r.TestImages)
+	}
+	if !strings.Contains(log.String(), "FER+ majority labels: training on 96 faces") || !strings.Contains(r.Settings, "fer-vgg-8") {
+		t.Errorf("log or settings do not name the FER+ labels and network:\n%s\n%s", log.String(), r.Settings)
+	}
+	// The test faces are PrivateTest's first 64 with a FER+ majority, and the
+	// logits file holds their FER+ labels over 8 columns.
+	data, err := datasets.LoadFER2013Dir(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	splits, err := data.FERPlusMajoritySplits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(out, VGG+"_privatetest_logits.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits, labels, err := calibration.ReadLogitsCSV(f, f.Name())
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logits) != 64 || len(logits[0]) != 8 || fmt.Sprint(labels) != fmt.Sprint(splits[2].IntLabels()[:64]) {
+		t.Errorf("logits file: %d rows of %d, labels %v", len(logits), len(logits[0]), labels[:8])
+	}
+	// A warm restart must keep the labels.
+	bad := BeyondOptions{DataDir: dataDir, OutDir: t.TempDir(), Mode: "quick", TrainSubset: 96, EvalSubset: 64, Epochs: 1, ContinueFrom: out}
+	if _, err := Beyond(bad); err == nil || !strings.Contains(err.Error(), "learnt the ferplus labels, this run the fer2013 labels") {
+		t.Errorf("continuing a FER+ run on FER2013's labels: %v", err)
 	}
 }
