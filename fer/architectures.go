@@ -163,26 +163,36 @@ func FERCNN() *Model {
 // thesis's CNN (a second 32-filter convolution at 48×48 would add 21 M and,
 // with its BatchNorm on the largest maps, make training 1.8 times slower).
 func FERVGG() *Model {
-	m, err := FERVGGClasses(7)
+	m, err := FERVGGWith(7, 1)
 	if err != nil {
 		panic(fmt.Sprintf("fer: architecture fer-vgg: %v", err))
 	}
 	return m
 }
 
-// FERVGGClasses is FERVGG with a softmax over the given number of classes
-// (at least 2): 7 gives fer-vgg itself, 8 the network for the FER+ labels
-// (contempt added), named "fer-vgg-8".
-func FERVGGClasses(classes int) (*Model, error) {
+// FERVGGWith is FERVGG with a softmax over the given number of classes (at
+// least 2) and every convolution width times width (1 to 8; the dense layer
+// keeps its 256 units). FERVGGWith(7, 1) is fer-vgg itself; 8 classes make
+// the network for the FER+ labels (contempt added), named "fer-vgg-8"; a
+// width of 2 — the widths of Khaireddin & Chen's network, at four times the
+// multiply-adds of the convolutions — is named "fer-vgg-w2" (or
+// "fer-vgg-8-w2").
+func FERVGGWith(classes, width int) (*Model, error) {
 	if classes < 2 {
 		return nil, fmt.Errorf("fer-vgg: %d classes, want at least 2", classes)
+	}
+	if width < 1 || width > 8 {
+		return nil, fmt.Errorf("fer-vgg: width multiplier %d, want 1 to 8", width)
 	}
 	name := "fer-vgg"
 	if classes != 7 {
 		name = fmt.Sprintf("fer-vgg-%d", classes)
 	}
+	if width != 1 {
+		name += fmt.Sprintf("-w%d", width)
+	}
 	layers := []Layer{Input(48, 48, 1), Rescaling{Scale: 1.0 / 255}}
-	for i, f := range []int{32, 64, 128, 256} {
+	for i, f := range []int{32 * width, 64 * width, 128 * width, 256 * width} {
 		layers = append(layers,
 			Conv2D{Filters: f, Kernel: 3, Padding: Same, Activation: ActReLU},
 			BatchNormalization{})

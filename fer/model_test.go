@@ -104,17 +104,38 @@ func TestModelFnWithGoMLXTrainer(t *testing.T) {
 	}
 }
 
-// FERVGGClasses changes only the last layer: 257 more weights for an eighth
-// class (FER+'s contempt), and refuses fewer than two classes.
-func TestFERVGGClasses(t *testing.T) {
-	m, err := FERVGGClasses(8)
-	if err != nil {
-		t.Fatal(err)
+// FERVGGWith changes the last layer (257 more weights for an eighth class,
+// FER+'s contempt) and the convolutions' widths; its parameter counts follow
+// the layer formulas, checked against fer-vgg's count at width 1.
+func TestFERVGGWith(t *testing.T) {
+	want := func(classes, w int) int {
+		n := 9*1*32*w + 32*w + 4*32*w // first convolution and its BatchNorm
+		prev := 32 * w
+		for _, f := range []int{64 * w, 128 * w, 256 * w} {
+			n += 9*prev*f + f + 9*f*f + f + 2*4*f
+			prev = f
+		}
+		return n + 9*prev*256 + 256 + 256*classes + classes
 	}
-	if total, _, _ := m.CountParams(); total != wantParams["fer-vgg"][0]+257 || m.Name() != "fer-vgg-8" {
-		t.Errorf("%s: %d parameters, want %d", m.Name(), total, wantParams["fer-vgg"][0]+257)
+	if want(7, 1) != wantParams["fer-vgg"][0] {
+		t.Fatalf("formula gives %d for fer-vgg, its count is %d", want(7, 1), wantParams["fer-vgg"][0])
 	}
-	if _, err := FERVGGClasses(1); err == nil || !strings.Contains(err.Error(), "1 classes") {
-		t.Errorf("FERVGGClasses(1): %v", err)
+	for _, c := range []struct {
+		classes, width int
+		name           string
+	}{{7, 1, "fer-vgg"}, {8, 1, "fer-vgg-8"}, {7, 2, "fer-vgg-w2"}, {8, 2, "fer-vgg-8-w2"}} {
+		m, err := FERVGGWith(c.classes, c.width)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total, _, _ := m.CountParams(); total != want(c.classes, c.width) || m.Name() != c.name {
+			t.Errorf("%s: %d parameters, want %s with %d", m.Name(), total, c.name, want(c.classes, c.width))
+		}
+	}
+	if _, err := FERVGGWith(1, 1); err == nil || !strings.Contains(err.Error(), "1 classes") {
+		t.Errorf("FERVGGWith(1, 1): %v", err)
+	}
+	if _, err := FERVGGWith(7, 0); err == nil || !strings.Contains(err.Error(), "width multiplier 0") {
+		t.Errorf("FERVGGWith(7, 0): %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fer-thesis/fer/calibration"
 	"github.com/fer-thesis/fer/datasets"
+	"github.com/fer-thesis/fer/fer"
 )
 
 // TestBeyondRunAndReevaluate trains chapter 9's network for one epoch on a
@@ -95,6 +96,7 @@ func TestBeyondBadOptions(t *testing.T) {
 		{BeyondOptions{OutDir: t.TempDir(), Mode: "quick", Epochs: -1}, "must not be negative"},
 		{BeyondOptions{OutDir: t.TempDir(), Mode: "quick", DataDir: filepath.Join(t.TempDir(), "none")}, "none"},
 		{BeyondOptions{OutDir: t.TempDir(), Mode: "quick", Labels: "fer+"}, `labels "fer+", want fer2013 or ferplus`},
+		{BeyondOptions{OutDir: t.TempDir(), Mode: "quick", Width: 9}, "width multiplier 9, want 1 to 8"},
 	} {
 		if _, err := Beyond(c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want one containing %q", c.opts, err, c.want)
@@ -293,5 +295,28 @@ func TestBeyondFERPlus(t *testing.T) {
 	bad := BeyondOptions{DataDir: dataDir, OutDir: t.TempDir(), Mode: "quick", TrainSubset: 96, EvalSubset: 64, Epochs: 1, ContinueFrom: out}
 	if _, err := Beyond(bad); err == nil || !strings.Contains(err.Error(), "learnt the ferplus labels, this run the fer2013 labels") {
 		t.Errorf("continuing a FER+ run on FER2013's labels: %v", err)
+	}
+}
+
+// A wider network (BeyondOptions.Width) is fer.FERVGGWith's, is recorded in
+// the result, and cannot be continued at another width.
+func TestBeyondWidth(t *testing.T) {
+	dataDir := findData(t)
+	out := t.TempDir()
+	var log bytes.Buffer
+	r, err := Beyond(BeyondOptions{DataDir: dataDir, OutDir: out, Mode: "quick", TrainSubset: 32, EvalSubset: 32, Epochs: 1, Width: 2, Progress: &log})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	m, err := fer.FERVGGWith(7, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := m.CountParams(); r.Parameters != n || r.Width != 2 || !strings.Contains(r.Settings, "fer-vgg-w2") {
+		t.Errorf("width 2: %d parameters (want %d), width %d, settings %q", r.Parameters, n, r.Width, r.Settings)
+	}
+	bad := BeyondOptions{DataDir: dataDir, OutDir: t.TempDir(), Mode: "quick", TrainSubset: 32, EvalSubset: 32, Epochs: 1, ContinueFrom: out}
+	if _, err := Beyond(bad); err == nil || !strings.Contains(err.Error(), "width 2, this run one of width 1") {
+		t.Errorf("continuing a width-2 run at width 1: %v", err)
 	}
 }
