@@ -229,13 +229,14 @@ func (o *BeyondOptions) defaults() error {
 	return nil
 }
 
-// Beyond trains chapter 9's from-scratch network (fer.FERVGG) on FER2013's
+// Beyond trains chapter 9's from-scratch network (fer.FERVGG; see
+// BeyondOptions.Labels and Width for its FER+ and wider forms) on FER2013's
 // Training split with BeyondAugment, AdamW and a cosine learning-rate
 // schedule, keeps its last epoch, picks a test-time augmentation on
 // PublicTest, reports it once on PrivateTest, and calibrates it by
 // temperature scaling fitted on PublicTest. It writes OutDir/vgg.json (a
 // BeyondResult), the logits as CSV (log of the averaged probabilities:
-// label,z_0,…,z_6) and a checkpoint after every epoch in
+// label,z_0,…,z_6; …,z_7 on the FER+ labels) and a checkpoint after every epoch in
 // OutDir/checkpoints/vgg, from which an interrupted run resumes; a finished
 // run is evaluated again from its checkpoint without training.
 func Beyond(opts BeyondOptions) (*BeyondResult, error) {
