@@ -36,11 +36,11 @@ notebooks-update: install
 	go run ./cmd/fer notebooks --mode $(FER_MODE) --out $(OUT)/notebooks --update
 
 # Copy the long runs committed in runs/ (results, logits, final checkpoints;
-# see runs/*/README.md) into out/, where the full-mode notebooks 08 and 09b
+# see runs/*/README.md) into out/, where the full-mode notebooks 08, 09b and 09c
 # look for them: they then re-evaluate the recorded models from their
 # checkpoints instead of training for hours. A folder already in out/ is left
 # alone. Use: make runs && make notebooks FER_MODE=full
-RUNS := fer2013-full:reproduce-fer2013-full fer2013-vgg:beyond-full fer2013-vgg-restart:beyond-restart-full fer2013-vgg-c3:beyond-c3-full fer2013-vgg-swa:beyond-swa-full
+RUNS := fer2013-full:reproduce-fer2013-full fer2013-vgg:beyond-full fer2013-vgg-restart:beyond-restart-full fer2013-vgg-c3:beyond-c3-full fer2013-vgg-swa:beyond-swa-full ferplus-vgg:beyond-ferplus-full
 runs:
 	@mkdir -p $(OUT); for r in $(RUNS); do src=runs/$${r%%:*}; dst=$(OUT)/$${r##*:}; \
 	  if [[ -e $$dst ]]; then echo "$$dst exists: left alone"; else cp -r $$src $$dst || exit 1; echo "$$src -> $$dst"; fi; done
