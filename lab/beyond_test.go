@@ -47,15 +47,7 @@ func TestBeyondRunAndReevaluate(t *testing.T) {
 	if r.Calibration == nil || !(r.Calibration.T > 0) {
 		t.Fatalf("calibration %+v", r.Calibration)
 	}
-	f, err := os.Open(filepath.Join(out, VGG+"_privatetest_logits.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logits, labels, err := calibration.ReadLogitsCSV(f, f.Name())
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	logits, labels := readPrivateTestLogits(t, out)
 	if got := argmaxAccuracy(logits, labels); len(logits) != 64 || got != r.TestAccuracy {
 		t.Errorf("logits file: %d rows, accuracy %.4f; result %.4f", len(logits), got, r.TestAccuracy)
 	}
@@ -279,15 +271,7 @@ func TestBeyondFERPlus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(out, VGG+"_privatetest_logits.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logits, labels, err := calibration.ReadLogitsCSV(f, f.Name())
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	logits, labels := readPrivateTestLogits(t, out)
 	if len(logits) != 64 || len(logits[0]) != 8 || fmt.Sprint(labels) != fmt.Sprint(splits[2].IntLabels()[:64]) {
 		t.Errorf("logits file: %d rows of %d, labels %v", len(logits), len(logits[0]), labels[:8])
 	}
@@ -319,4 +303,19 @@ func TestBeyondWidth(t *testing.T) {
 	if _, err := Beyond(bad); err == nil || !strings.Contains(err.Error(), "width 2, this run one of width 1") {
 		t.Errorf("continuing a width-2 run at width 1: %v", err)
 	}
+}
+
+// readPrivateTestLogits reads the PrivateTest logits file Beyond wrote in out.
+func readPrivateTestLogits(t *testing.T, out string) ([][]float64, []int) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, VGG+"_privatetest_logits.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	logits, labels, err := calibration.ReadLogitsCSV(f, f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return logits, labels
 }

@@ -22,7 +22,7 @@ func runBeyond(args []string, stdout, stderr io.Writer) error {
 	cont := fs.String("continue", "", "results folder of a finished run to continue from: --epochs more epochs under a new cosine cycle (a warm restart), written to --out")
 	swa := fs.Float64("swa-lr", 0, "stochastic weight averaging: with --continue, train --epochs epochs (0: 10 in full mode, 2 in quick) at this constant learning rate and average their weights")
 	labels := fs.String("labels", "fer2013", "labels to learn: fer2013, or ferplus (the FER+ majority labels, 8 classes; needs fer2013new.csv)")
-	width := fs.Int("width", 1, "multiply the widths of fer-vgg's convolutions (2: Khaireddin & Chen's widths, 4× the cost per face)")
+	width := fs.Int("width", 1, "multiply the widths of fer-vgg's convolutions (2: Khaireddin & Chen's widths, 4× the convolutions' multiply-adds)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
